@@ -1,0 +1,5 @@
+"""Run planner as ``python -m planner``."""
+
+from planner.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Carrying plans out: checkpoints, the applier, resume and rollback."""

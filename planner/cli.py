@@ -1,0 +1,160 @@
+"""The command line: parse, set up output and logging, dispatch, map errors to exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+
+from planner import __version__
+from planner.console import Console
+from planner.errors import PlannerError
+
+COMMANDS = ("validate", "plan", "apply", "show", "status", "resume", "rollback", "audit")
+
+
+def _global_options(parser: argparse.ArgumentParser, *, in_command: bool) -> None:
+    default = argparse.SUPPRESS if in_command else None
+    flag_default = argparse.SUPPRESS if in_command else False
+    parser.add_argument(
+        "--no-color", action="store_true", default=flag_default, help="plain output (also NO_COLOR)"
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=flag_default,
+        help="print only errors and requested output",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", default=flag_default, help="log what planner does"
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=flag_default,
+        help="log everything; tracebacks on errors",
+    )
+    del default
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-c",
+        "--config",
+        default="planner.toml",
+        metavar="PATH",
+        help="TOML file, or folder whose *.toml files are merged (default: planner.toml)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="planner",
+        description="Declarative plan/apply for GitHub issues, files and an audit log.",
+    )
+    parser.add_argument("--version", action="version", version=f"planner {__version__}")
+    _global_options(parser, in_command=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        _global_options(sub, in_command=True)
+        return sub
+
+    validate = command("validate", "load and validate the configuration (no network, no writes)")
+    _config_option(validate)
+
+    plan = command("plan", "show what would change, in batches")
+    _config_option(plan)
+    plan.add_argument("--out", metavar="FILE", help="save the plan for planner apply FILE")
+    plan.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    plan.add_argument(
+        "--detailed-exitcode", action="store_true", help="exit 2 when there are changes"
+    )
+    plan.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="ADDR",
+        help="limit to an address, glob or kind",
+    )
+
+    apply = command("apply", "carry out a plan, checkpointed")
+    _config_option(apply)
+    apply.add_argument(
+        "planfile", nargs="?", metavar="PLANFILE", help="a plan saved by planner plan --out"
+    )
+    apply.add_argument("--auto-approve", action="store_true", help="do not ask for yes")
+    apply.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="ADDR",
+        help="limit to an address, glob or kind",
+    )
+
+    show = command("show", "render a saved plan")
+    show.add_argument("planfile", metavar="PLANFILE")
+    show.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+
+    status = command("status", "show the checkpoint of the last apply")
+    _config_option(status)
+    resume = command("resume", "continue an interrupted or failed apply")
+    _config_option(resume)
+    rollback = command("rollback", "undo what the last apply changed")
+    _config_option(rollback)
+    rollback.add_argument("--auto-approve", action="store_true", help="do not ask for yes")
+
+    audit = command("audit", "audit-log commands")
+    audit_commands = audit.add_subparsers(dest="audit_command", metavar="SUBCOMMAND", required=True)
+    verify = audit_commands.add_parser("verify", help="check the audit log's hash chain")
+    _global_options(verify, in_command=True)
+    _config_option(verify)
+    return parser
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    level = logging.DEBUG if args.debug else logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_request:
+        # argparse exits 2 on usage errors; planner's contract says 1 (nothing changed).
+        return 0 if exit_request.code in (0, None) else 1
+    _configure_logging(args)
+    console = Console(no_color=args.no_color, quiet=args.quiet)
+
+    try:
+        module = importlib.import_module(f"planner.commands.{args.command}")
+        return int(module.run(args, console))
+    except PlannerError as error:
+        if args.debug:
+            traceback.print_exc()
+        console.error(str(error))
+        return error.exit_code
+    except KeyboardInterrupt:
+        console.error(
+            "interrupted; if an apply was running, its checkpoint was kept (planner status)"
+        )
+        return 130
+    except Exception as error:
+        if args.debug:
+            traceback.print_exc()
+        console.error(
+            f"unexpected {error.__class__.__name__}: {error}; rerun with --debug and report it"
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

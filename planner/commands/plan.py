@@ -1,0 +1,34 @@
+"""``planner plan``: read what is there, diff it against the declaration, show the batches."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from planner.apply.applier import last_checkpoint
+from planner.commands.common import open_workspace, show_plan
+from planner.console import Console
+from planner.plan.builder import build_plan
+from planner.plan.planfile import save_plan
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    workspace = open_workspace(args)
+    checkpoint = last_checkpoint(workspace)
+    if checkpoint is not None and not checkpoint.is_complete:
+        console.warn(
+            f"the last {checkpoint.header.operation} stopped partway; this plan ignores it "
+            "(see planner status)"
+        )
+    plan = build_plan(workspace, workspace.store.load(), args.target)
+
+    show_plan(console, plan, args.format)
+    if args.out:
+        save_plan(plan, Path(args.out))
+        if args.format == "text":
+            console.print(
+                f"\nSaved the plan to {args.out}; apply it with: planner apply {args.out}"
+            )
+    if args.detailed_exitcode and plan.has_changes:
+        return 2
+    return 0

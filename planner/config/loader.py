@@ -1,0 +1,388 @@
+"""Loading a configuration file or folder into a validated ``Config``.
+
+TOML is parsed with the standard library for speed. Line numbers, which neither tomllib nor
+pydantic report for validation errors, come from one scan of each file's table headers: the
+n-th ``[[file]]`` header of a file is the n-th file entry that file declares.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from planner.config.models import Config
+from planner.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+ARRAY_SECTIONS = ("label", "issue", "file")
+TABLE_SECTIONS = ("project", "github", "audit")
+_HEADER = re.compile(r"^[ \t]*\[(\[)?[ \t]*([A-Za-z0-9_.\"' -]+?)[ \t]*\]", re.MULTILINE)
+_TOML_LINE = re.compile(r"line (\d+)")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where something was declared."""
+
+    file: Path
+    line: int | None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else str(self.file)
+
+
+@dataclass
+class _SourceFile:
+    path: Path
+    text: str
+    headers: dict[str, list[int]] = field(default_factory=dict)
+
+    def header_line(self, section: str, index: int) -> int | None:
+        lines = self.headers.get(section, [])
+        return lines[index] if index < len(lines) else None
+
+    def key_line(self, start: int | None, key: str) -> int | None:
+        """The line of ``key = ...`` in the table that starts at line ``start``."""
+        lines = self.text.splitlines()
+        pattern = re.compile(rf"^[ \t]*\"?{re.escape(key)}\"?[ \t]*=")
+        first = start or 1
+        for number in range(first, len(lines) + 1):
+            text = lines[number - 1]
+            if number > first and _HEADER.match(text):
+                break
+            if pattern.match(text):
+                return number
+        return start
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A validated configuration with the facts needed to report on it and to act on it."""
+
+    config: Config
+    path: Path
+    folder: Path
+    files: tuple[Path, ...]
+    sha256: str
+    origins: dict[str, Origin]
+
+    @property
+    def state_dir(self) -> Path:
+        return self.folder / self.config.project.state_dir
+
+    @property
+    def root(self) -> Path:
+        return self.folder / self.config.project.root
+
+    def origin(self, address: str) -> Origin | None:
+        return self.origins.get(address)
+
+
+def _scan_headers(text: str) -> dict[str, list[int]]:
+    headers: dict[str, list[int]] = {}
+    line = 1
+    position = 0
+    for match in _HEADER.finditer(text):
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        name = re.sub(r"[\"' \t]", "", match.group(2))
+        headers.setdefault(name, []).append(line)
+    return headers
+
+
+def _config_files(path: Path) -> tuple[Path, list[Path]]:
+    if path.is_dir():
+        files = sorted(p for p in path.glob("*.toml") if p.is_file())
+        if not files:
+            raise ConfigError(
+                f"the configuration folder {path} holds no *.toml file; add one or pass -c FILE"
+            )
+        return path, files
+    if not path.exists():
+        raise ConfigError(
+            f"no configuration at {path}; create it or pass -c with a TOML file or folder"
+        )
+    return path.parent, [path]
+
+
+def _parse(path: Path) -> tuple[_SourceFile, dict[str, Any], bytes]:
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"cannot read the configuration: {error.strerror}", file=path) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"the file is not UTF-8 (byte {error.start}); save it as UTF-8", file=path
+        ) from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        message = str(error)
+        found = _TOML_LINE.search(message)
+        reason = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", message)
+        raise ConfigError(
+            f"TOML syntax error: {reason[0].lower() + reason[1:]}; fix the TOML syntax there",
+            file=path,
+            line=int(found.group(1)) if found else None,
+        ) from None
+    return _SourceFile(path, text, _scan_headers(text)), document, raw
+
+
+class _Merger:
+    """Merges parsed documents and remembers where each item came from."""
+
+    def __init__(self) -> None:
+        self.merged: dict[str, Any] = {}
+        self.table_origin: dict[str, _SourceFile] = {}
+        self.key_origin: dict[tuple[str, str], _SourceFile] = {}
+        self.item_origin: dict[tuple[str, int], tuple[_SourceFile, int]] = {}
+
+    def add(self, source: _SourceFile, document: dict[str, Any]) -> None:
+        for key, value in document.items():
+            if key in ARRAY_SECTIONS and isinstance(value, list):
+                self._extend(key, key, source, value, self.merged)
+            elif key == "audit" and isinstance(value, dict):
+                self._merge_audit(source, value)
+            elif key in self.merged:
+                first = self.table_origin[key]
+                raise ConfigError(
+                    f"[{key}] is declared both here and in {first.path}:"
+                    f"{first.header_line(key, 0) or 1}; keep one of them",
+                    file=source.path,
+                    line=source.header_line(key, 0),
+                )
+            else:
+                self.merged[key] = value
+                self.table_origin[key] = source
+
+    def _extend(
+        self,
+        section: str,
+        key: str,
+        source: _SourceFile,
+        items: list[Any],
+        target: dict[str, Any],
+    ) -> None:
+        existing = target.setdefault(key, [])
+        for local_index, item in enumerate(items):
+            self.item_origin[(section, len(existing))] = (source, local_index)
+            existing.append(item)
+        self.table_origin.setdefault(section, source)
+
+    def _merge_audit(self, source: _SourceFile, table: dict[str, Any]) -> None:
+        audit = self.merged.setdefault("audit", {})
+        self.table_origin.setdefault("audit", source)
+        for key, value in table.items():
+            if key == "entry" and isinstance(value, list):
+                self._extend("audit.entry", "entry", source, value, audit)
+                continue
+            if key in audit:
+                first = self.key_origin[("audit", key)]
+                raise ConfigError(
+                    f"audit.{key} is set both here and in {first.path}; keep one of them",
+                    file=source.path,
+                    line=source.key_line(source.header_line("audit", 0), key),
+                )
+            audit[key] = value
+            self.key_origin[("audit", key)] = source
+
+    def locate(self, loc: tuple[int | str, ...]) -> tuple[Origin | None, str | None]:
+        """Map a pydantic error location to where it was written, and its address if known."""
+        if not loc:
+            return None, None
+        section = str(loc[0])
+        rest = loc[1:]
+        if section == "audit" and len(loc) >= 3 and loc[1] == "entry" and isinstance(loc[2], int):
+            section, rest = "audit.entry", loc[2:]
+        if section in (*ARRAY_SECTIONS, "audit.entry") and rest and isinstance(rest[0], int):
+            found = self.item_origin.get((section, rest[0]))
+            if found is None:
+                return None, None
+            source, local_index = found
+            header = source.header_line(section, local_index)
+            line = source.key_line(header, str(rest[1])) if len(rest) > 1 else header
+            return Origin(source.path, line), self._address(section, rest[0])
+        source_file = self.table_origin.get(section)
+        if source_file is None:
+            return None, None
+        header = source_file.header_line(section, 0)
+        if rest:
+            return Origin(source_file.path, source_file.key_line(header, str(rest[0]))), None
+        return Origin(source_file.path, header or source_file.key_line(1, section)), None
+
+    def _address(self, section: str, index: int) -> str | None:
+        container = self.merged.get("audit", {}) if section == "audit.entry" else self.merged
+        items = container.get("entry" if section == "audit.entry" else section, [])
+        item = items[index] if index < len(items) else None
+        if not isinstance(item, dict):
+            return None
+        identity = {"file": "path", "issue": "key", "label": "name", "audit.entry": "id"}[section]
+        value = item.get(identity)
+        if not isinstance(value, str):
+            return None
+        kind = "audit" if section == "audit.entry" else section
+        return f"{kind}.{value}"
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = error["loc"]
+    key = str(loc[-1]) if loc else "value"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"unknown key '{key}'; remove it or correct its spelling"
+    if kind == "missing":
+        return f"the required key '{key}' is missing; add it"
+    message = str(error["msg"])
+    if message.startswith("Value error, "):
+        message = message.removeprefix("Value error, ")
+        return f"{message}; correct the entry"
+    shown = repr(error.get("input"))
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return f"'{key}' = {shown} is invalid ({message[0].lower() + message[1:]}); correct it"
+
+
+def load_config(path: Path) -> LoadedConfig:
+    """Load, merge and validate a configuration file or folder; ConfigError on any fault."""
+    folder, paths = _config_files(path)
+
+    merger = _Merger()
+    digest = hashlib.sha256()
+    for file_path in paths:
+        source, document, raw = _parse(file_path)
+        digest.update(str(file_path.name).encode() + b"\0" + raw + b"\0")
+        merger.add(source, document)
+
+    try:
+        config = Config.model_validate(merger.merged)
+    except ValidationError as error:
+        first = error.errors()[0]
+        origin, address = merger.locate(tuple(first["loc"]))
+        raise ConfigError(
+            _describe(dict(first)),
+            file=origin.file if origin else paths[0],
+            line=origin.line if origin else None,
+            address=address,
+        ) from None
+
+    origins = _check_addresses(config, merger)
+    loaded = LoadedConfig(
+        config=config,
+        path=path,
+        folder=folder,
+        files=tuple(paths),
+        sha256=digest.hexdigest(),
+        origins=origins,
+    )
+    _check_references(loaded)
+    logger.debug("loaded %d configuration file(s) from %s", len(paths), path)
+    return loaded
+
+
+def _check_addresses(config: Config, merger: _Merger) -> dict[str, Origin]:
+    """Every address declared once; returns where each was declared."""
+    origins: dict[str, Origin] = {}
+    default_repo = config.github.repo if config.github else None
+
+    def remember(address: str, section: str, index: int) -> None:
+        origin, _ = merger.locate(
+            (section, index) if section != "audit.entry" else ("audit", "entry", index)
+        )
+        here = origin or Origin(Path("?"), None)
+        if address in origins:
+            raise ConfigError(
+                f"{address} is declared twice, here and at {origins[address]}; keep one",
+                file=here.file,
+                line=here.line,
+                address=address,
+            )
+        origins[address] = here
+
+    for index, file_spec in enumerate(config.file):
+        remember(f"file.{file_spec.path}", "file", index)
+    for index, issue in enumerate(config.issue):
+        remember(f"issue.{issue.key}", "issue", index)
+        if (issue.repo or default_repo) is None:
+            origin, _ = merger.locate(("issue", index))
+            raise ConfigError(
+                "the issue names no repository; set repo here or [github].repo",
+                file=origin.file if origin else None,
+                line=origin.line if origin else None,
+                address=f"issue.{issue.key}",
+            )
+    for index, label in enumerate(config.label):
+        repo = label.repo or default_repo
+        if repo is None:
+            origin, _ = merger.locate(("label", index))
+            raise ConfigError(
+                "the label names no repository; set repo here or [github].repo",
+                file=origin.file if origin else None,
+                line=origin.line if origin else None,
+                address=f"label.{label.name}",
+            )
+        remember(f"label.{repo}/{label.name}", "label", index)
+    if config.audit is not None:
+        for index, entry in enumerate(config.audit.entry):
+            remember(f"audit.{entry.id}", "audit.entry", index)
+    return origins
+
+
+def _check_references(loaded: LoadedConfig) -> None:
+    """Files named by ``source`` and ``body_file`` exist; declared paths avoid planner's own."""
+    config = loaded.config
+    for file_spec in config.file:
+        address = f"file.{file_spec.path}"
+        if file_spec.source is not None:
+            _require_file(loaded, loaded.folder / file_spec.source, "source", address)
+        if config.audit is not None and file_spec.path == config.audit.path:
+            raise ConfigError(
+                "this path is also the audit log's path; declare the log only in [audit]",
+                file=_origin_file(loaded, address),
+                line=_origin_line(loaded, address),
+                address=address,
+            )
+        inside_state = (loaded.root / file_spec.path).resolve()
+        if inside_state.is_relative_to(loaded.state_dir.resolve()):
+            raise ConfigError(
+                "this path lies inside planner's state folder; choose a path outside it",
+                file=_origin_file(loaded, address),
+                line=_origin_line(loaded, address),
+                address=address,
+            )
+    for issue in config.issue:
+        if issue.body_file is not None:
+            _require_file(
+                loaded, loaded.folder / issue.body_file, "body_file", f"issue.{issue.key}"
+            )
+
+
+def _origin_file(loaded: LoadedConfig, address: str) -> Path | None:
+    origin = loaded.origin(address)
+    return origin.file if origin else None
+
+
+def _origin_line(loaded: LoadedConfig, address: str) -> int | None:
+    origin = loaded.origin(address)
+    return origin.line if origin else None
+
+
+def _require_file(loaded: LoadedConfig, path: Path, key: str, address: str) -> None:
+    if path.is_file():
+        return
+    what = "is missing" if not path.exists() else "is not a regular file"
+    raise ConfigError(
+        f"{key} {path} {what}; create it first or correct the path",
+        file=_origin_file(loaded, address),
+        line=_origin_line(loaded, address),
+        address=address,
+    )

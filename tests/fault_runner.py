@@ -1,0 +1,44 @@
+"""Runs the planner CLI with an observer on its I/O seam, for fault and crash tests.
+
+Environment (read here, never by planner itself):
+- PLANNER_TEST_COUNT_TO=FILE: write the number of I/O steps taken to FILE at exit.
+- PLANNER_TEST_KILL_AT=K: SIGKILL the process just before its K-th I/O step.
+- PLANNER_TEST_FAIL_AT=K: make the K-th I/O step fail with EIO (ENOSPC for writes).
+"""
+
+from __future__ import annotations
+
+import atexit
+import errno
+import os
+import signal
+import sys
+from pathlib import Path
+
+from planner.cli import main
+from planner.effects import effects
+
+steps = 0
+kill_at = int(os.environ.get("PLANNER_TEST_KILL_AT", "0"))
+fail_at = int(os.environ.get("PLANNER_TEST_FAIL_AT", "0"))
+count_to = os.environ.get("PLANNER_TEST_COUNT_TO")
+
+
+def observe(kind: str, target: str) -> None:
+    global steps
+    steps += 1
+    if steps == kill_at:
+        os.kill(os.getpid(), signal.SIGKILL)
+    if steps == fail_at:
+        code = errno.ENOSPC if kind == "write" else errno.EIO
+        raise OSError(code, os.strerror(code), target)
+
+
+def write_count() -> None:
+    if count_to:
+        Path(count_to).write_text(str(steps))
+
+
+effects.observe(observe)
+atexit.register(write_count)
+sys.exit(main(sys.argv[1:]))
