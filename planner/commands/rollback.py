@@ -19,10 +19,13 @@ def run(args: argparse.Namespace, console: Console) -> int:
             return 0
         plan = plan_rollback(workspace, original)
         show_plan(console, plan, "text")
-        if not plan.has_changes:
+        if plan.has_changes:
+            confirm(console, auto_approve=args.auto_approve, what="roll back these changes")
+        elif original.is_complete:
             console.print("Nothing to roll back: everything is as it was before that apply.")
             return 0
-        confirm(console, auto_approve=args.auto_approve, what="roll back these changes")
+        else:
+            console.print("The stopped apply changed nothing yet; clearing what it left behind.")
 
         total = len(plan.pending())
         with (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -340,6 +341,7 @@ def _check_addresses(config: Config, merger: _Merger) -> dict[str, Origin]:
 def _check_references(loaded: LoadedConfig) -> None:
     """Files named by ``source`` and ``body_file`` exist; declared paths avoid planner's own."""
     config = loaded.config
+    state_rel = os.path.relpath(loaded.state_dir.resolve(), loaded.root.resolve())
     for file_spec in config.file:
         address = f"file.{file_spec.path}"
         if file_spec.source is not None:
@@ -351,8 +353,7 @@ def _check_references(loaded: LoadedConfig) -> None:
                 line=_origin_line(loaded, address),
                 address=address,
             )
-        inside_state = (loaded.root / file_spec.path).resolve()
-        if inside_state.is_relative_to(loaded.state_dir.resolve()):
+        if file_spec.path == state_rel or file_spec.path.startswith(state_rel + "/"):
             raise ConfigError(
                 "this path lies inside planner's state folder; choose a path outside it",
                 file=_origin_file(loaded, address),

@@ -1,0 +1,1 @@
+"""GitHub's API descriptions, vendored for offline contract checks (see README.md)."""
