@@ -125,6 +125,8 @@ class AuditLog:
     chain: str = GENESIS
     size: int = 0
     torn_tail: bytes = b""
+    chains: list[str] = field(default_factory=list)
+    """The chain value before each line (``chains[i]`` precedes ``lines[i]``)."""
 
     def has_entry(self, entry_id: str, fields: EntryFields) -> bool:
         """Whether an entry with this id, or a shell line with these five fields, is present."""
@@ -147,6 +149,7 @@ def parse_log(content: bytes) -> AuditLog:
         number += 1
         line = parse_line(number, raw)
         log.lines.append(line)
+        log.chains.append(chain)
         if line.entry_id is not None:
             log.ids.add(line.entry_id)
         elif line.fields is not None:
@@ -171,45 +174,50 @@ class Verdict:
 
 def verify_log(content: bytes, anchor_size: int | None, anchor_chain: str | None) -> Verdict:
     """Check every planner line's chain value and the head anchor kept in the state."""
-    chain = GENESIS
-    position = 0
-    number = 0
-    planner_lines = 0
+    return verify_parsed(parse_log(content), anchor_size, anchor_chain)
+
+
+def verify_parsed(log: AuditLog, anchor_size: int | None, anchor_chain: str | None) -> Verdict:
+    """``verify_log`` for a log already parsed (a torn last line counts as a line)."""
+    lines = list(log.lines)
+    chains = list(log.chains)
+    if log.torn_tail:
+        lines.append(parse_line(len(lines) + 1, log.torn_tail))
+        chains.append(log.chain)
+
     seen_ids: set[str] = set()
+    planner_lines = 0
+    position = 0
     anchor_seen = anchor_size is None or anchor_size == 0
-    while position < len(content):
-        end = content.find(b"\n", position)
-        raw = content[position:] if end < 0 else content[position : end + 1]
-        number += 1
-        line = parse_line(number, raw)
+    for line, chain in zip(lines, chains, strict=True):
         if line.entry_id is not None:
             planner_lines += 1
             if line.prev != chain:
                 return Verdict(
                     False,
-                    number,
+                    line.number,
                     "its hash does not match the lines before it: a line before it was edited, "
                     "removed or reordered",
                 )
             if line.entry_id in seen_ids:
-                return Verdict(False, number, f"entry id '{line.entry_id}' appears twice")
+                return Verdict(False, line.number, f"entry id '{line.entry_id}' appears twice")
             seen_ids.add(line.entry_id)
-        chain = chain_next(chain, raw)
-        position += len(raw)
+        position += len(line.raw)
         if anchor_size is not None and position == anchor_size:
             anchor_seen = True
-            if chain != anchor_chain:
+            if chain_next(chain, line.raw) != anchor_chain:
                 return Verdict(
                     False,
-                    number,
+                    line.number,
                     "the log up to here differs from what the last apply recorded: a line up to "
                     "here was edited or removed",
                 )
+
     if not anchor_seen:
         if anchor_size is not None and position < anchor_size:
             return Verdict(
                 False,
-                number + 1,
+                len(lines) + 1,
                 f"the log is shorter ({position} bytes) than the last apply left it "
                 f"({anchor_size} bytes): it was truncated",
             )
@@ -218,4 +226,4 @@ def verify_log(content: bytes, anchor_size: int | None, anchor_chain: str | None
             None,
             "no line ends where the last apply's head was recorded: lines before it were edited",
         )
-    return Verdict(True, lines=number, planner_lines=planner_lines)
+    return Verdict(True, lines=len(lines), planner_lines=planner_lines)

@@ -61,6 +61,7 @@ class Tree:
         self.root = root
         self.root_real = os.path.realpath(root)
         self._dir_fds: dict[str, int] = {}
+        self._root_missing = False
 
     def __enter__(self) -> Tree:
         return self
@@ -115,7 +116,15 @@ class Tree:
         if rel_dir in ("", "."):
             if create and not self.root.exists():
                 self._make_root(created)
-            fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+                self._root_missing = False
+            elif self._root_missing:
+                raise FileNotFoundError(2, "the root folder does not exist", str(self.root))
+            try:
+                fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                self._root_missing = True
+                raise
+            self._root_missing = False
             self._check_inside(fd, ".")
             self._dir_fds[""] = fd
             return fd
@@ -172,6 +181,9 @@ class Tree:
             info = os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
         except (FileNotFoundError, NotADirectoryError):
             return None
+        except PlanError as error:
+            error.address = error.address or address
+            raise
         refuse_unless_regular(info, rel_path, address)
 
         fd = os.open(

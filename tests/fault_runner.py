@@ -4,6 +4,8 @@ Environment (read here, never by planner itself):
 - PLANNER_TEST_COUNT_TO=FILE: write the number of I/O steps taken to FILE at exit.
 - PLANNER_TEST_KILL_AT=K: SIGKILL the process just before its K-th I/O step.
 - PLANNER_TEST_FAIL_AT=K: make the K-th I/O step fail with EIO (ENOSPC for writes).
+- PLANNER_TEST_PAUSE_AT=K: before the K-th step, create the file named by
+  PLANNER_TEST_PAUSE_SIGNAL and sleep two seconds (time for a test to press Ctrl-C).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import errno
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 from planner.cli import main
@@ -22,6 +25,8 @@ steps = 0
 kill_at = int(os.environ.get("PLANNER_TEST_KILL_AT", "0"))
 fail_at = int(os.environ.get("PLANNER_TEST_FAIL_AT", "0"))
 count_to = os.environ.get("PLANNER_TEST_COUNT_TO")
+pause_at = int(os.environ.get("PLANNER_TEST_PAUSE_AT", "0"))
+pause_signal = os.environ.get("PLANNER_TEST_PAUSE_SIGNAL", "")
 
 
 def observe(kind: str, target: str) -> None:
@@ -29,6 +34,9 @@ def observe(kind: str, target: str) -> None:
     steps += 1
     if steps == kill_at:
         os.kill(os.getpid(), signal.SIGKILL)
+    if steps == pause_at:
+        Path(pause_signal).write_text("paused")
+        time.sleep(2)
     if steps == fail_at:
         code = errno.ENOSPC if kind == "write" else errno.EIO
         raise OSError(code, os.strerror(code), target)

@@ -271,6 +271,13 @@ class CheckpointStore:
             return None
         return self.load(folders[-1])
 
+    def last_is_incomplete(self) -> bool:
+        """Whether the last checkpoint's apply stopped partway, reading only its journal."""
+        folders = self._folders()
+        if not folders:
+            return False
+        return not any(e.event == "complete" for e in _read_journal(folders[-1] / JOURNAL))
+
     def load(self, folder: Path) -> Checkpoint:
         path = folder / HEADER
         try:

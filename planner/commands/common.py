@@ -27,7 +27,7 @@ def show_plan(console: Console, plan: Plan, output_format: str) -> None:
         console.raw(render_json(plan))
     elif output_format == "markdown":
         console.raw(render_markdown(plan))
-    else:
+    elif not console.quiet:
         console.print(render_text(plan))
 
 

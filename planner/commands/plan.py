@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from planner.apply.applier import last_checkpoint
+from planner.apply.checkpoint import CheckpointStore
 from planner.commands.common import open_workspace, show_plan
 from planner.console import Console
 from planner.plan.builder import build_plan
@@ -14,12 +14,8 @@ from planner.plan.planfile import save_plan
 
 def run(args: argparse.Namespace, console: Console) -> int:
     workspace = open_workspace(args)
-    checkpoint = last_checkpoint(workspace)
-    if checkpoint is not None and not checkpoint.is_complete:
-        console.warn(
-            f"the last {checkpoint.header.operation} stopped partway; this plan ignores it "
-            "(see planner status)"
-        )
+    if CheckpointStore(workspace.state_dir).last_is_incomplete():
+        console.warn("the last apply stopped partway; this plan ignores it (see planner status)")
     plan = build_plan(workspace, workspace.store.load(), args.target)
 
     show_plan(console, plan, args.format)

@@ -18,7 +18,14 @@ from dataclasses import dataclass
 
 from planner.apply.checkpoint import BeforeImage, Checkpoint, PackWriter
 from planner.apply.run import ApplyRun
-from planner.auditlog import AuditLog, EntryFields, chain_next, encode_line, parse_log, verify_log
+from planner.auditlog import (
+    AuditLog,
+    EntryFields,
+    chain_next,
+    encode_line,
+    parse_log,
+    verify_parsed,
+)
 from planner.effects import effects
 from planner.errors import PlanError, StalePlanError
 from planner.kinds.base import BatchShape, Capture, PlanRequest, ResourceKind
@@ -63,10 +70,10 @@ def read_log(tree: Tree, path: str) -> tuple[bytes, AuditLog]:
     return content, parse_log(content)
 
 
-def check_log(content: bytes, path: str, state: State) -> None:
+def check_log(log: AuditLog, path: str, state: State) -> None:
     """Refuse to plan on a log whose chain or head anchor does not verify."""
     anchor = state.audit if state.audit is not None and state.audit.path == path else None
-    verdict = verify_log(content, anchor.size if anchor else None, anchor.chain if anchor else None)
+    verdict = verify_parsed(log, anchor.size if anchor else None, anchor.chain if anchor else None)
     if not verdict.is_intact:
         where = f" at line {verdict.line}" if verdict.line else ""
         raise PlanError(
@@ -107,8 +114,8 @@ class AuditKind(ResourceKind):
         if audit is None:
             return []
         with Tree(request.workspace.root) as tree:
-            content, log = read_log(tree, audit.path)
-        check_log(content, audit.path, request.state)
+            _, log = read_log(tree, audit.path)
+        check_log(log, audit.path, request.state)
 
         changes = []
         for address, want in self.desired(request.workspace).items():
@@ -152,7 +159,8 @@ class AuditKind(ResourceKind):
         audit = run.workspace.loaded.config.audit
         assert audit is not None
         folder, name = posixpath.split(audit.path)
-        dir_fd = run.tree.open_dir(folder, create=True)
+        created: list[str] = []
+        dir_fd = run.tree.open_dir(folder, create=True, created=created)
         content, log = read_log(run.tree, audit.path)
 
         prefix = b""
@@ -191,6 +199,9 @@ class AuditKind(ResourceKind):
         effects.fsync_file(name, dir_fd=dir_fd)
         if not existed:
             effects.fsync_dir(dir_fd, folder or ".")
+        for made in reversed(created):
+            parent = posixpath.dirname(made)
+            effects.fsync_dir(run.tree.open_dir(parent), parent or ".")
         run.advance(len(changes))
 
     @staticmethod
