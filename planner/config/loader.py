@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,9 @@ class LoadedConfig:
     folder: Path
     files: tuple[Path, ...]
     sha256: str
-    origins: dict[str, Origin]
+    locations: dict[str, tuple[int | str, ...]]
+    """Each address's place in the merged document; ``origin`` turns it into file and line."""
+    locator: Callable[[tuple[int | str, ...]], tuple[Origin | None, str | None]]
 
     @property
     def state_dir(self) -> Path:
@@ -84,7 +87,9 @@ class LoadedConfig:
         return self.folder / self.config.project.root
 
     def origin(self, address: str) -> Origin | None:
-        return self.origins.get(address)
+        """Where an address was declared (found on demand: only errors need it)."""
+        location = self.locations.get(address)
+        return self.locator(location)[0] if location is not None else None
 
 
 def _scan_headers(text: str) -> dict[str, list[int]]:
@@ -276,38 +281,38 @@ def load_config(path: Path) -> LoadedConfig:
             address=address,
         ) from None
 
-    origins = _check_addresses(config, merger)
+    locations = _check_addresses(config, merger)
     loaded = LoadedConfig(
         config=config,
         path=path,
         folder=folder,
         files=tuple(paths),
         sha256=digest.hexdigest(),
-        origins=origins,
+        locations=locations,
+        locator=merger.locate,
     )
     _check_references(loaded)
     logger.debug("loaded %d configuration file(s) from %s", len(paths), path)
     return loaded
 
 
-def _check_addresses(config: Config, merger: _Merger) -> dict[str, Origin]:
-    """Every address declared once; returns where each was declared."""
-    origins: dict[str, Origin] = {}
+def _check_addresses(config: Config, merger: _Merger) -> dict[str, tuple[int | str, ...]]:
+    """Every address declared once; returns where each was declared in the merged document."""
+    locations: dict[str, tuple[int | str, ...]] = {}
     default_repo = config.github.repo if config.github else None
 
     def remember(address: str, section: str, index: int) -> None:
-        origin, _ = merger.locate(
-            (section, index) if section != "audit.entry" else ("audit", "entry", index)
-        )
-        here = origin or Origin(Path("?"), None)
-        if address in origins:
+        location = (section, index) if section != "audit.entry" else ("audit", "entry", index)
+        if address in locations:
+            here = merger.locate(location)[0] or Origin(Path("?"), None)
+            first = merger.locate(locations[address])[0]
             raise ConfigError(
-                f"{address} is declared twice, here and at {origins[address]}; keep one",
+                f"{address} is declared twice, here and at {first}; keep one",
                 file=here.file,
                 line=here.line,
                 address=address,
             )
-        origins[address] = here
+        locations[address] = location
 
     for index, file_spec in enumerate(config.file):
         remember(f"file.{file_spec.path}", "file", index)
@@ -335,7 +340,7 @@ def _check_addresses(config: Config, merger: _Merger) -> dict[str, Origin]:
     if config.audit is not None:
         for index, entry in enumerate(config.audit.entry):
             remember(f"audit.{entry.id}", "audit.entry", index)
-    return origins
+    return locations
 
 
 def _check_references(loaded: LoadedConfig) -> None:
