@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import fcntl
 import getpass
-import hashlib
-import json
 import logging
 import os
 import socket
@@ -23,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from planner.effects import effects, write_private_file
+from planner.envelope import seal, unseal
 from planner.errors import LockError, StateError
 
 logger = logging.getLogger(__name__)
@@ -84,25 +83,10 @@ class State(StateModel):
     labels: dict[str, LabelRecord] = Field(default_factory=dict)
 
 
-def _envelope(state: State) -> bytes:
-    body = state.model_dump(mode="json")
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
-    checksum = hashlib.sha256(canonical.encode()).hexdigest()
-    return (
-        json.dumps({"checksum": checksum, "state": body}, sort_keys=True, indent=1) + "\n"
-    ).encode()
-
-
 def _open_envelope(path: Path) -> State:
-    raw = path.read_bytes()
     try:
-        envelope = json.loads(raw)
-        body = envelope["state"]
-        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
-        if hashlib.sha256(canonical.encode()).hexdigest() != envelope["checksum"]:
-            raise ValueError("checksum mismatch")
-        return State.model_validate(body)
-    except (ValueError, KeyError, TypeError, ValidationError) as error:
+        return State.model_validate(unseal("state", path.read_bytes()))
+    except (ValueError, ValidationError) as error:
         raise StateError(
             f"the state file is damaged or not planner's ({error.__class__.__name__}); it was "
             "kept for inspection: restore it from a backup or move it away to start afresh",
@@ -146,7 +130,7 @@ class StateStore:
         """Write ``state`` with the next serial, keeping the current file as the previous copy."""
         self.ensure_dir()
         saved = state.model_copy(update={"serial": state.serial + 1})
-        content = _envelope(saved)
+        content = seal("state", saved.model_dump(mode="json"), indent=1)
         if self.path.exists():
             dir_fd = os.open(self.state_dir, os.O_RDONLY | os.O_DIRECTORY)
             try:

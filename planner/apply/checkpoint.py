@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from planner import __version__
 from planner.effects import effects
+from planner.envelope import seal, unseal
 from planner.errors import StateError
 from planner.plan.model import Plan
 from planner.state import State
@@ -111,13 +112,6 @@ class JournalEvent:
 
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-def _envelope(model: BaseModel) -> bytes:
-    body = model.model_dump(mode="json", by_alias=True)
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-    checksum = hashlib.sha256(canonical).hexdigest()
-    return b'{"checksum":"' + checksum.encode() + b'","header":' + canonical + b"}\n"
 
 
 class PackWriter:
@@ -281,12 +275,8 @@ class CheckpointStore:
     def load(self, folder: Path) -> Checkpoint:
         path = folder / HEADER
         try:
-            envelope = json.loads(path.read_bytes())
-            canonical = json.dumps(envelope["header"], sort_keys=True, separators=(",", ":"))
-            if hashlib.sha256(canonical.encode()).hexdigest() != envelope["checksum"]:
-                raise ValueError("checksum mismatch")
-            header = CheckpointHeader.model_validate(envelope["header"])
-        except (OSError, ValueError, KeyError, TypeError, ValidationError) as error:
+            header = CheckpointHeader.model_validate(unseal("header", path.read_bytes()))
+        except (OSError, ValueError, ValidationError) as error:
             raise StateError(
                 f"the checkpoint is damaged or not planner's ({error.__class__.__name__}); it "
                 "was kept for inspection: move the folder away once you have checked the files",
@@ -340,7 +330,11 @@ class CheckpointStore:
         effects.fsync_file(str(before_pack.path))
         if after_pack_source is not None:
             _copy_pack(after_pack_source, staging / AFTER_PACK)
-        effects.create_file(str(staging / HEADER), _envelope(header), 0o600)
+        effects.create_file(
+            str(staging / HEADER),
+            seal("header", header.model_dump(mode="json", by_alias=True)),
+            0o600,
+        )
         effects.fsync_file(str(staging / HEADER))
 
         final = self.folder / f"{sequence:06d}-{apply_id}"

@@ -172,3 +172,31 @@ def test_sensitive_content_never_reaches_output_plans_logs_or_state(tmp_path: Pa
         assert CANARY not in text and OLD_CANARY not in text, f"leaked into {path}"
     for pack in (tmp_path / ".planner/checkpoints").rglob("*.pack"):
         assert pack.stat().st_mode & 0o077 == 0, "before-images with secrets must be owner-only"
+
+
+def test_damaged_state_falls_back_to_the_previous_copy_or_is_refused_and_kept(
+    tmp_path: Path,
+) -> None:
+    write_config(tmp_path, files={"a.txt": "A"})
+    assert planner("apply", "--auto-approve", cwd=tmp_path).code == 0
+    write_config(tmp_path, files={"a.txt": "A", "b.txt": "B"})
+    assert planner("apply", "--auto-approve", cwd=tmp_path).code == 0
+    state = tmp_path / ".planner/state.json"
+    state.write_text(state.read_text().replace('"created": true', '"created": false', 1))
+
+    assert planner("plan", cwd=tmp_path).code == 0, "the previous good copy is used"
+    (tmp_path / ".planner/state.json.prev").write_text("{not json")
+    refused = planner("plan", cwd=tmp_path)
+    assert refused.code == 1
+    assert "state file is damaged" in refused.stderr and "kept for inspection" in refused.stderr
+    assert state.exists()
+
+
+def test_damaged_checkpoint_is_refused_with_one_sentence(tmp_path: Path) -> None:
+    write_config(tmp_path, files={"a.txt": "A"})
+    assert planner("apply", "--auto-approve", cwd=tmp_path).code == 0
+    header = next((tmp_path / ".planner/checkpoints").glob("*/header.json"))
+    header.write_bytes(header.read_bytes()[:-40])
+    refused = planner("rollback", "--auto-approve", cwd=tmp_path)
+    assert refused.code == 1 and "checkpoint is damaged" in refused.stderr
+    assert header.exists()
