@@ -5,8 +5,10 @@ from __future__ import annotations
 from planner.kinds.audit import AuditKind
 from planner.kinds.base import ResourceKind
 from planner.kinds.files import FileKind
+from planner.kinds.issues import IssueKind
+from planner.kinds.labels import LabelKind
 
-KINDS: tuple[ResourceKind, ...] = (FileKind(), AuditKind())
+KINDS: tuple[ResourceKind, ...] = (LabelKind(), IssueKind(), FileKind(), AuditKind())
 """Every kind planner manages, sorted by the order their batches run in."""
 
 

@@ -1,0 +1,290 @@
+"""The one GitHub client: raw GraphQL documents through PyGithub's requester, paced and retried.
+
+PyGithub's own throttling and retries are turned off on purpose: planner decides itself when
+a request may go (serial requests, ``write_interval`` seconds between mutating ones), which
+failures are worth another attempt, and how long a rate limit may be waited for. Documents
+are posted raw so that ``data`` and ``errors`` can be read alias by alias; a partly failed
+batch still tells which of its aliases succeeded.
+
+A mutating request is never sent again blindly: when its answer is lost (5xx, timeout, cut
+connection) the caller gets ``OutcomeUnknown`` and must look at GitHub before resending,
+because a repeated ``createIssue`` would create a duplicate.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from planner.effects import effects
+from planner.errors import GitHubError
+from planner.github.settings import ConnectionSettings
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+"""Attempts per request for failures that may pass (5xx, timeouts, lost connections)."""
+
+MAX_LIMIT_WAITS = 5
+"""Rate-limit waits per request before planner gives up and stops resumably."""
+
+BACKOFF_SECONDS = 1.0
+BACKOFF_CAP_SECONDS = 16.0
+REQUEST_TIMEOUT_SECONDS = 60
+SECONDARY_LIMIT_DEFAULT_WAIT = 60
+"""GitHub asks for at least a minute when a secondary limit comes without Retry-After."""
+
+_TIMEOUT_MESSAGES = ("something went wrong while executing your query", "timeout")
+
+
+class OutcomeUnknown(GitHubError):
+    """A mutating request was sent and its answer lost: some of it may have been applied."""
+
+    def __init__(self, message: str, *, is_too_large: bool = False) -> None:
+        super().__init__(message)
+        self.is_too_large = is_too_large
+
+
+class RateLimitTooLong(GitHubError):
+    """GitHub asked for a wait longer than ``[github].max_wait``; stop and resume later."""
+
+
+@dataclass(frozen=True)
+class GraphQLAnswer:
+    """A GraphQL response: whatever ``data`` GitHub returned and the errors, by path."""
+
+    data: dict[str, Any]
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def error_at(self, *path: str | int) -> dict[str, Any] | None:
+        """The first error whose path starts with ``path`` (an alias, or repository+alias)."""
+        wanted = list(path)
+        for error in self.errors:
+            if list(error.get("path") or [])[: len(wanted)] == wanted:
+                return error
+        return None
+
+    def unplaced_errors(self) -> list[dict[str, Any]]:
+        """Errors that belong to no field: the whole document was refused."""
+        return [error for error in self.errors if not error.get("path")]
+
+
+class _Retry(Exception):
+    """A failure another attempt may get past, after ``delay`` seconds (None: back off)."""
+
+    def __init__(self, reason: str, *, is_too_large: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.is_too_large = is_too_large
+
+
+class _RateLimited(Exception):
+    """GitHub asked planner to wait ``seconds`` before trying again."""
+
+    def __init__(self, which: str, seconds: float) -> None:
+        super().__init__(which)
+        self.which = which
+        self.seconds = seconds
+
+
+class GitHubClient:
+    """Serial GraphQL requests to one GitHub, paced, retried and rate-limit aware.
+
+    ``sleep``, ``monotonic`` and ``wall_clock`` are attributes so that tests can replace
+    waiting with bookkeeping; nothing else in planner sleeps for GitHub.
+    """
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        # Imported here: PyGithub takes a fifth of a second to import, which runs that never
+        # touch GitHub (files and audit entries only) should not pay.
+        import github
+
+        self.settings = settings
+        self.sleep: Callable[[float], None] = time.sleep
+        self.monotonic: Callable[[], float] = time.monotonic
+        self.wall_clock: Callable[[], float] = time.time
+        self._github = github.Github(
+            base_url=settings.api_url,
+            auth=github.Auth.Token(settings.token),
+            lazy=True,
+            timeout=REQUEST_TIMEOUT_SECONDS,
+            seconds_between_requests=0,
+            seconds_between_writes=0,
+            retry=None,
+        )
+        self._last_write: float | None = None
+
+    def query(
+        self, document: str, variables: dict[str, Any] | None = None, *, purpose: str
+    ) -> GraphQLAnswer:
+        """Run a read; retried on 5xx and lost connections, waits out rate limits."""
+        return self._run(document, variables or {}, purpose, is_mutation=False)
+
+    def mutate(self, document: str, variables: dict[str, Any], *, purpose: str) -> GraphQLAnswer:
+        """Run a mutating document once; OutcomeUnknown when its answer is lost."""
+        return self._run(document, variables, purpose, is_mutation=True)
+
+    def _run(
+        self, document: str, variables: dict[str, Any], purpose: str, *, is_mutation: bool
+    ) -> GraphQLAnswer:
+        attempts = 0
+        limit_waits = 0
+        while True:
+            attempts += 1
+            try:
+                return self._send(document, variables, purpose, is_mutation=is_mutation)
+            except _RateLimited as limited:
+                limit_waits += 1
+                self._wait_for_limit(limited, purpose, limit_waits)
+            except _Retry as failure:
+                if is_mutation:
+                    raise OutcomeUnknown(
+                        f"the answer to {purpose} was lost ({failure.reason}); what GitHub did "
+                        "is not known",
+                        is_too_large=failure.is_too_large,
+                    ) from None
+                if attempts >= MAX_ATTEMPTS:
+                    raise GitHubError(
+                        f"{purpose} failed {attempts} times ({failure.reason}); GitHub may be "
+                        "having trouble, try again later"
+                    ) from None
+                delay = min(BACKOFF_CAP_SECONDS, BACKOFF_SECONDS * 2 ** (attempts - 1))
+                delay *= random.uniform(0.5, 1.0)
+                logger.warning(
+                    "%s failed (%s); attempt %d of %d in %.1f s",
+                    purpose,
+                    failure.reason,
+                    attempts + 1,
+                    MAX_ATTEMPTS,
+                    delay,
+                )
+                self.sleep(delay)
+
+    def _send(
+        self, document: str, variables: dict[str, Any], purpose: str, *, is_mutation: bool
+    ) -> GraphQLAnswer:
+        if is_mutation:
+            self._pace_write()
+        effects.request("graphql-mutation" if is_mutation else "graphql-query", purpose)
+        payload = {"query": document, "variables": variables}
+        import requests
+
+        try:
+            status, headers, text = self._github.requester.requestJson(
+                "POST", self.settings.graphql_url, input=payload
+            )
+        except (requests.RequestException, ConnectionError, TimeoutError) as error:
+            raise _Retry(f"no answer: {error.__class__.__name__}") from None
+        finally:
+            if is_mutation:
+                self._last_write = self.monotonic()
+        return self._judge(status, headers, text, purpose)
+
+    def _pace_write(self) -> None:
+        """Leave ``write_interval`` seconds between mutating requests, as GitHub asks."""
+        if self._last_write is None:
+            return
+        wait = self.settings.write_interval - (self.monotonic() - self._last_write)
+        if wait > 0:
+            self.sleep(wait)
+
+    def _judge(
+        self, status: int, headers: dict[str, Any], text: str, purpose: str
+    ) -> GraphQLAnswer:
+        body = _parse_json(text)
+        message = str(body.get("message") or "") if isinstance(body, dict) else ""
+
+        if status >= 500:
+            raise _Retry(f"HTTP {status}", is_too_large=status == 504)
+        if status in (403, 429) and (
+            "retry-after" in headers or "secondary rate limit" in message.lower()
+        ):
+            seconds = _number(headers.get("retry-after"), SECONDARY_LIMIT_DEFAULT_WAIT)
+            raise _RateLimited("secondary", seconds)
+        if status in (403, 429) and headers.get("x-ratelimit-remaining") == "0":
+            raise _RateLimited("primary", self._until_reset(headers))
+        if status == 401:
+            raise GitHubError(
+                "GitHub refused the token (HTTP 401, bad credentials); set GH_TOKEN or "
+                "GITHUB_TOKEN to a valid token"
+            )
+        if status == 403:
+            raise GitHubError(
+                f"GitHub refused {purpose} (HTTP 403: {message or 'forbidden'}); the token "
+                "needs access to the repository's issues"
+            )
+        if status == 404:
+            raise GitHubError(
+                f"GitHub has no GraphQL API at {self.settings.graphql_url} (HTTP 404); check "
+                "[github].api_url, GITHUB_API_URL or GITHUB_GRAPHQL_URL"
+            )
+        if status != 200 or not isinstance(body, dict):
+            raise GitHubError(
+                f"GitHub answered {purpose} with HTTP {status} ({message or 'no message'}); "
+                "check the configuration and the token's permissions"
+            )
+
+        errors = [e for e in body.get("errors") or [] if isinstance(e, dict)]
+        if any(error.get("type") == "RATE_LIMITED" for error in errors):
+            raise _RateLimited("primary", self._until_reset(headers))
+        data = body.get("data")
+        if not isinstance(data, dict):
+            reasons = "; ".join(str(e.get("message", "")) for e in errors) or "no data"
+            if any(hint in reasons.lower() for hint in _TIMEOUT_MESSAGES):
+                raise _Retry("GitHub timed out executing it", is_too_large=True)
+            raise GitHubError(f"GitHub refused {purpose}: {reasons}")
+        return GraphQLAnswer(data, errors)
+
+    def _until_reset(self, headers: dict[str, Any]) -> float:
+        reset = _number(headers.get("x-ratelimit-reset"), 0)
+        if reset <= 0:
+            return SECONDARY_LIMIT_DEFAULT_WAIT
+        return max(reset - self.wall_clock(), 0) + 1
+
+    def _wait_for_limit(self, limited: _RateLimited, purpose: str, waits: int) -> None:
+        resume_at = time.strftime("%H:%M:%S UTC", time.gmtime(self.wall_clock() + limited.seconds))
+        if limited.seconds > self.settings.max_wait or waits > MAX_LIMIT_WAITS:
+            raise RateLimitTooLong(
+                f"GitHub's {limited.which} rate limit stopped {purpose} until {resume_at} "
+                f"(in {limited.seconds:.0f} s, longer than [github].max_wait = "
+                f"{self.settings.max_wait} s); try again after {resume_at}"
+            )
+        logger.warning(
+            "GitHub's %s rate limit: waiting %.0f s (until %s) before %s",
+            limited.which,
+            limited.seconds,
+            resume_at,
+            purpose,
+        )
+        self.sleep(limited.seconds)
+
+
+def _parse_json(text: str) -> Any:
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None
+
+
+def _number(value: Any, default: float) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+_clients: dict[ConnectionSettings, GitHubClient] = {}
+
+
+def client_for(settings: ConnectionSettings) -> GitHubClient:
+    """The process's client for these settings, shared so pacing spans every kind."""
+    client = _clients.get(settings)
+    if client is None:
+        client = GitHubClient(settings)
+        _clients[settings] = client
+    return client
