@@ -73,7 +73,8 @@ class LabelSpec(StrictModel):
     color: str = Field(
         "ededed",
         pattern=r"^[0-9a-fA-F]{6}$",
-        description="Six hex digits without '#'.",
+        description="Six hex digits without '#'; managed only when given (a new label "
+        "without it gets ededed).",
         examples=["0e8a16"],
     )
     description: str | None = Field(None, max_length=100, description="Short description.")
@@ -105,7 +106,9 @@ class IssueSpec(StrictModel):
     )
     labels: list[str] | None = Field(None, description="The exact set of label names.")
     assignees: list[str] | None = Field(None, description="The exact set of user logins.")
-    milestone: str | None = Field(None, description="Milestone title.")
+    milestone: str | None = Field(
+        None, description="Milestone title; an empty string for none; left out: not managed."
+    )
 
     @model_validator(mode="after")
     def _check_combinations(self) -> IssueSpec:
