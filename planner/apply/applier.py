@@ -102,6 +102,17 @@ def _capture(run: ApplyRun, pack: PackWriter) -> dict[str, BeforeImage]:
     return images
 
 
+def _capture_or_discard(
+    run: ApplyRun, pack: PackWriter, checkpoints: CheckpointStore
+) -> dict[str, BeforeImage]:
+    """Capture before-images; when the plan is refused, leave no half-made checkpoint behind."""
+    try:
+        return _capture(run, pack)
+    except BaseException:
+        checkpoints.discard_staging(pack.path.parent)
+        raise
+
+
 def apply_plan(
     workspace: Workspace,
     plan: Plan,
@@ -118,7 +129,7 @@ def apply_plan(
         run = ApplyRun(workspace, plan, tree, desired, on_progress=on_progress)
         staging = checkpoints.staging_folder()
         pack = PackWriter(staging / "before.pack")
-        images = _capture(run, pack)
+        images = _capture_or_discard(run, pack, checkpoints)
         run.checkpoint = checkpoints.create(
             operation="apply",
             plan=plan,
@@ -229,7 +240,7 @@ def rollback(
             kind.sweep(run, original)
         staging = checkpoints.staging_folder()
         pack = PackWriter(staging / "before.pack")
-        images = _capture(run, pack)
+        images = _capture_or_discard(run, pack, checkpoints)
         run.checkpoint = checkpoints.create(
             operation="rollback",
             plan=plan,

@@ -355,6 +355,10 @@ class CheckpointStore:
         effects.mkdir(str(staging), mode=0o700)
         return staging
 
+    def discard_staging(self, staging: Path) -> None:
+        """Remove a staging folder whose checkpoint was never completed (nothing changed yet)."""
+        shutil.rmtree(staging, ignore_errors=True)
+
     def _prune(self, keep: Path) -> None:
         for leftover in self.folder.glob(".staging-*"):
             shutil.rmtree(leftover, ignore_errors=True)

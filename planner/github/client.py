@@ -1,4 +1,5 @@
-"""The one GitHub client: raw GraphQL documents through PyGithub's requester, paced and retried.
+"""The one GitHub client: raw GraphQL documents and REST reads through PyGithub's requester,
+paced and retried.
 
 PyGithub's own throttling and retries are turned off on purpose: planner decides itself when
 a request may go (serial requests, ``write_interval`` seconds between mutating ones), which
@@ -9,6 +10,9 @@ batch still tells which of its aliases succeeded.
 A mutating request is never sent again blindly: when its answer is lost (5xx, timeout, cut
 connection) the caller gets ``OutcomeUnknown`` and must look at GitHub before resending,
 because a repeated ``createIssue`` would create a duplicate.
+
+REST is used for reads only (``get``), conditional on an ETag when one is known: GitHub answers
+an unchanged resource with 304, which costs nothing against the rate limit.
 """
 
 from __future__ import annotations
@@ -16,14 +20,15 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from planner.effects import effects
 from planner.errors import GitHubError
-from planner.github.settings import ConnectionSettings
+from planner.github.settings import NO_TOKEN_FOR_WRITES, ConnectionSettings
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +45,9 @@ SECONDARY_LIMIT_DEFAULT_WAIT = 60
 """GitHub asks for at least a minute when a secondary limit comes without Retry-After."""
 
 _TIMEOUT_MESSAGES = ("something went wrong while executing your query", "timeout")
+_NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
+
+Answer = TypeVar("Answer")
 
 
 class OutcomeUnknown(GitHubError):
@@ -74,6 +82,29 @@ class GraphQLAnswer:
         return [error for error in self.errors if not error.get("path")]
 
 
+@dataclass(frozen=True)
+class RestAnswer:
+    """A REST read's answer: 200 (a new body), 304 (the cached body still holds), 404 or 410.
+
+    ``next_url`` is the ``rel="next"`` address of GitHub's ``Link`` header, for lists that go
+    on; a 304 carries no ``Link``, so the caller keeps the one it cached with the body.
+    """
+
+    status: int
+    etag: str | None
+    body: Any
+    next_url: str | None
+
+    @property
+    def is_not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def is_missing(self) -> bool:
+        """Nothing there: never was, or (410) an issue that was deleted."""
+        return self.status in (404, 410)
+
+
 class _Retry(Exception):
     """A failure another attempt may get past, after ``delay`` seconds (None: back off)."""
 
@@ -93,7 +124,7 @@ class _RateLimited(Exception):
 
 
 class GitHubClient:
-    """Serial GraphQL requests to one GitHub, paced, retried and rate-limit aware.
+    """Serial requests to one GitHub (GraphQL, and REST reads), paced, retried, rate-limit aware.
 
     ``sleep``, ``monotonic`` and ``wall_clock`` are attributes so that tests can replace
     waiting with bookkeeping; nothing else in planner sleeps for GitHub.
@@ -110,7 +141,7 @@ class GitHubClient:
         self.wall_clock: Callable[[], float] = time.time
         self._github = github.Github(
             base_url=settings.api_url,
-            auth=github.Auth.Token(settings.token),
+            auth=github.Auth.Token(settings.token) if settings.token else None,
             lazy=True,
             timeout=REQUEST_TIMEOUT_SECONDS,
             seconds_between_requests=0,
@@ -123,21 +154,38 @@ class GitHubClient:
         self, document: str, variables: dict[str, Any] | None = None, *, purpose: str
     ) -> GraphQLAnswer:
         """Run a read; retried on 5xx and lost connections, waits out rate limits."""
-        return self._run(document, variables or {}, purpose, is_mutation=False)
+        return self._run(
+            lambda: self._send(document, variables or {}, purpose, is_mutation=False),
+            purpose,
+            is_mutation=False,
+        )
 
     def mutate(self, document: str, variables: dict[str, Any], *, purpose: str) -> GraphQLAnswer:
         """Run a mutating document once; OutcomeUnknown when its answer is lost."""
-        return self._run(document, variables, purpose, is_mutation=True)
+        if not self.settings.token:
+            raise GitHubError(NO_TOKEN_FOR_WRITES)
+        return self._run(
+            lambda: self._send(document, variables, purpose, is_mutation=True),
+            purpose,
+            is_mutation=True,
+        )
 
-    def _run(
-        self, document: str, variables: dict[str, Any], purpose: str, *, is_mutation: bool
-    ) -> GraphQLAnswer:
+    def get(self, url: str, *, etag: str | None, purpose: str) -> RestAnswer:
+        """Run a REST read, conditional on ``etag`` when given; retried like ``query``.
+
+        ``url`` is absolute and carries no credentials (the token goes in a header), so it
+        may be used as a cache key. 404 is an answer, not an error: the caller knows whether
+        a missing repository or a missing user is meant.
+        """
+        return self._run(lambda: self._send_get(url, etag, purpose), purpose, is_mutation=False)
+
+    def _run(self, send: Callable[[], Answer], purpose: str, *, is_mutation: bool) -> Answer:
         attempts = 0
         limit_waits = 0
         while True:
             attempts += 1
             try:
-                return self._send(document, variables, purpose, is_mutation=is_mutation)
+                return send()
             except _RateLimited as limited:
                 limit_waits += 1
                 self._wait_for_limit(limited, purpose, limit_waits)
@@ -185,6 +233,21 @@ class GitHubClient:
                 self._last_write = self.monotonic()
         return self._judge(status, headers, text, purpose)
 
+    def _send_get(self, url: str, etag: str | None, purpose: str) -> RestAnswer:
+        effects.request("rest-read", url)
+        headers = {"Accept": "application/vnd.github+json"}
+        if etag:
+            headers["If-None-Match"] = etag
+        import requests
+
+        try:
+            status, answer_headers, text = self._github.requester.requestJson(
+                "GET", url, headers=headers
+            )
+        except (requests.RequestException, ConnectionError, TimeoutError) as error:
+            raise _Retry(f"no answer: {error.__class__.__name__}") from None
+        return self._judge_rest(status, answer_headers, text, purpose)
+
     def _pace_write(self) -> None:
         """Leave ``write_interval`` seconds between mutating requests, as GitHub asks."""
         if self._last_write is None:
@@ -193,12 +256,29 @@ class GitHubClient:
         if wait > 0:
             self.sleep(wait)
 
-    def _judge(
+    def _judge_rest(
         self, status: int, headers: dict[str, Any], text: str, purpose: str
-    ) -> GraphQLAnswer:
+    ) -> RestAnswer:
         body = _parse_json(text)
-        message = str(body.get("message") or "") if isinstance(body, dict) else ""
+        self._judge_common(status, headers, body, purpose)
 
+        etag = headers.get("etag")
+        if status == 304:
+            return RestAnswer(304, etag, None, None)
+        if status in (404, 410):
+            return RestAnswer(status, None, None, None)
+        if status != 200 or body is None:
+            message = str(body.get("message") or "") if isinstance(body, dict) else ""
+            raise GitHubError(
+                f"GitHub answered {purpose} with HTTP {status} ({message or 'no message'}); "
+                "check the configuration and the token's permissions"
+            )
+        link = _NEXT_LINK.search(str(headers.get("link") or ""))
+        return RestAnswer(200, etag, body, link.group(1) if link else None)
+
+    def _judge_common(self, status: int, headers: dict[str, Any], body: Any, purpose: str) -> None:
+        """Failures REST and GraphQL share: 5xx, rate limits, a refused token."""
+        message = str(body.get("message") or "") if isinstance(body, dict) else ""
         if status >= 500:
             raise _Retry(f"HTTP {status}", is_too_large=status == 504)
         if status in (403, 429) and (
@@ -218,6 +298,14 @@ class GitHubClient:
                 f"GitHub refused {purpose} (HTTP 403: {message or 'forbidden'}); the token "
                 "needs access to the repository's issues"
             )
+
+    def _judge(
+        self, status: int, headers: dict[str, Any], text: str, purpose: str
+    ) -> GraphQLAnswer:
+        body = _parse_json(text)
+        message = str(body.get("message") or "") if isinstance(body, dict) else ""
+        self._judge_common(status, headers, body, purpose)
+
         if status == 404:
             raise GitHubError(
                 f"GitHub has no GraphQL API at {self.settings.graphql_url} (HTTP 404); check "
@@ -249,10 +337,12 @@ class GitHubClient:
     def _wait_for_limit(self, limited: _RateLimited, purpose: str, waits: int) -> None:
         resume_at = time.strftime("%H:%M:%S UTC", time.gmtime(self.wall_clock() + limited.seconds))
         if limited.seconds > self.settings.max_wait or waits > MAX_LIMIT_WAITS:
+            # Anonymous reads get 60 requests an hour, a token 5,000: worth saying.
+            hint = "" if self.settings.token else ", or set GH_TOKEN for a higher limit"
             raise RateLimitTooLong(
                 f"GitHub's {limited.which} rate limit stopped {purpose} until {resume_at} "
                 f"(in {limited.seconds:.0f} s, longer than [github].max_wait = "
-                f"{self.settings.max_wait} s); try again after {resume_at}"
+                f"{self.settings.max_wait} s); try again after {resume_at}{hint}"
             )
         logger.warning(
             "GitHub's %s rate limit: waiting %.0f s (until %s) before %s",

@@ -1,5 +1,8 @@
 """Batched GraphQL reads: repositories with their labels and milestones, users, issues.
 
+Also what every reader gives (``RemoteIssue``, ``RepositoryFacts``, the ``GitHubReader``
+interface); the REST reads in ``rest_reads`` produce the same values.
+
 Every read here grows with the number of pages, never with the number of objects: issues by
 number go 100 aliases to a request, labels and milestones come in pages of 100, and every
 repository and user a plan needs is asked for in one request.
@@ -12,7 +15,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from planner.errors import GitHubError
 from planner.github.client import GitHubClient, GraphQLAnswer
@@ -142,6 +145,8 @@ class RepositoryFacts:
 
     repo: str
     node_id: str
+    """The repository's id, which creating an issue or label needs; empty when it was read
+    through REST without ``for_writing``."""
     labels: dict[str, RemoteLabel] = field(default_factory=dict)
     milestones: dict[str, str] = field(default_factory=dict)
     recent: list[RemoteIssue] | None = None
@@ -352,3 +357,66 @@ def _message(error: dict[str, Any] | None) -> str:
     if error is None:
         return "GitHub gave no reason"
     return str(error.get("message") or error.get("type") or "GitHub gave no reason")
+
+
+class GitHubReader(Protocol):
+    """What the kinds read from GitHub, whichever API it goes through.
+
+    ``GraphQLReader`` (the default) and ``rest_reads.RestReader`` (``[github] api = "rest"``,
+    or no token) give the same answers for the same repository, so plans do not differ.
+    """
+
+    def repositories(
+        self,
+        repos: Iterable[str],
+        *,
+        logins: Iterable[str] = (),
+        with_milestones: bool = True,
+        recent_for: Iterable[str] = (),
+        for_writing: bool = False,
+    ) -> tuple[dict[str, RepositoryFacts], dict[str, str | None]]:
+        """Repositories' labels and milestones, and user ids by casefolded login."""
+        ...
+
+    def issues(self, repo: str, numbers: Iterable[int]) -> dict[int, RemoteIssue | None]:
+        """Issues of one repository by number; None for a number not found."""
+        ...
+
+    def find_marked(
+        self, facts: RepositoryFacts | None, repo: str, keys: Iterable[str]
+    ) -> dict[str, RemoteIssue]:
+        """Issues planner created for ``keys``, found by the marker in their bodies."""
+        ...
+
+
+class GraphQLReader:
+    """The batched GraphQL reads of this module behind the ``GitHubReader`` interface."""
+
+    def __init__(self, client: GitHubClient) -> None:
+        self.client = client
+
+    def repositories(
+        self,
+        repos: Iterable[str],
+        *,
+        logins: Iterable[str] = (),
+        with_milestones: bool = True,
+        recent_for: Iterable[str] = (),
+        for_writing: bool = False,
+    ) -> tuple[dict[str, RepositoryFacts], dict[str, str | None]]:
+        # The repository's id comes in the same request either way, so for_writing is moot.
+        return read_repositories(
+            self.client,
+            repos,
+            logins=logins,
+            with_milestones=with_milestones,
+            recent_for=recent_for,
+        )
+
+    def issues(self, repo: str, numbers: Iterable[int]) -> dict[int, RemoteIssue | None]:
+        return read_issues(self.client, repo, numbers)
+
+    def find_marked(
+        self, facts: RepositoryFacts | None, repo: str, keys: Iterable[str]
+    ) -> dict[str, RemoteIssue]:
+        return find_marked(self.client, facts, repo, keys)

@@ -1,13 +1,16 @@
-"""Where GitHub is and how planner may use it: addresses, token, pacing and patience.
+"""Where GitHub is and how planner may use it: addresses, token, read API, pacing and patience.
 
 Everything here comes from ``[github]`` and the environment, read once per process. The token
-is kept only in memory: it is never part of a repr, a log line, a plan or a checkpoint.
+is kept only in memory: it is never part of a repr, a log line, a plan, a checkpoint or the
+ETag cache. Without a token planner can still plan public repositories (reads go through
+REST, which GitHub answers anonymously); changing anything needs one.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Literal
 
 from planner.config.models import GitHubSettings
 from planner.errors import GitHubError
@@ -18,6 +21,11 @@ WRITE_INTERVAL_VARIABLE = "PLANNER_GITHUB_WRITE_INTERVAL"
 DEFAULT_WRITE_INTERVAL = 1.0
 """GitHub asks integrations to leave at least a second between mutating requests."""
 
+NO_TOKEN_FOR_WRITES = (
+    "changing GitHub issues and labels needs a token: set GH_TOKEN or GITHUB_TOKEN to a token "
+    "that may write the repository's issues, then run the command again"
+)
+
 
 @dataclass(frozen=True)
 class ConnectionSettings:
@@ -25,29 +33,33 @@ class ConnectionSettings:
 
     api_url: str
     graphql_url: str
-    token: str = field(repr=False)
+    token: str | None = field(repr=False)
+    """None when neither $GH_TOKEN nor $GITHUB_TOKEN is set: anonymous REST reads only."""
     write_interval: float
     max_wait: int
+    api: Literal["graphql", "rest"] = "graphql"
+    """The API ``[github].api`` asks reads to go through; writes always use GraphQL."""
+
+    @property
+    def reads_through_rest(self) -> bool:
+        """Whether reads use REST: asked for, or forced because GraphQL needs a token."""
+        return self.api == "rest" or not self.token
 
     @classmethod
     def resolve(cls, github: GitHubSettings | None) -> ConnectionSettings:
-        """Combine ``[github]`` with the environment; GitHubError if no token is set."""
+        """Combine ``[github]`` with the environment; a missing token is left to the writes."""
         configured = github or GitHubSettings()
         api_url = (configured.api_url or os.environ.get("GITHUB_API_URL") or PUBLIC_API_URL).rstrip(
             "/"
         )
-        token = os.environ.get("GH_TOKEN") or os.environ.get("GITHUB_TOKEN")
-        if not token:
-            raise GitHubError(
-                "no GitHub token: set GH_TOKEN (or GITHUB_TOKEN) in the environment to a token "
-                "that may read and write the repositories' issues"
-            )
+        token = os.environ.get("GH_TOKEN") or os.environ.get("GITHUB_TOKEN") or None
         return cls(
             api_url=api_url,
             graphql_url=graphql_url_for(api_url),
             token=token,
             write_interval=_write_interval(),
             max_wait=configured.max_wait,
+            api=configured.api,
         )
 
 

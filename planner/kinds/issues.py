@@ -25,16 +25,9 @@ from planner.apply.checkpoint import BeforeImage, Checkpoint, PackWriter
 from planner.apply.run import ApplyRun
 from planner.config.models import IssueSpec
 from planner.errors import GitHubError, PlanError, StalePlanError
-from planner.github import GitHubClient, connect
+from planner.github import GitHubReader, reader_for, writer_for
 from planner.github.mutations import DEFAULT_BATCH_SIZE, Mutation, MutationRunner
-from planner.github.reads import (
-    RemoteIssue,
-    RepositoryFacts,
-    find_marked,
-    read_issues,
-    read_repositories,
-    with_marker,
-)
+from planner.github.reads import RemoteIssue, RepositoryFacts, with_marker
 from planner.kinds.base import BatchShape, Capture, PlanRequest, ResourceKind
 from planner.plan.model import Action, Change
 from planner.state import IssueRecord, State
@@ -202,14 +195,13 @@ class IssueKind(ResourceKind):
         if not selected:
             return changes
 
-        client = connect(workspace)
+        reader = reader_for(workspace)
         numbers = {
             address: _known_number(want, request.state.issues.get(want.key))
             for address, want in selected.items()
         }
         unnumbered = {selected[a].repo for a, n in numbers.items() if n is None}
-        facts, users = read_repositories(
-            client,
+        facts, users = reader.repositories(
             {want.repo for want in selected.values()},
             logins=[login for w in selected.values() for login in w.values.get("assignees", [])],
             with_milestones=any("milestone" in w.values for w in selected.values()),
@@ -218,10 +210,10 @@ class IssueKind(ResourceKind):
         self._check_references(workspace, selected, facts, users)
 
         issues = _read_numbered(
-            client, [(selected[a].repo, n) for a, n in numbers.items() if n is not None]
+            reader, [(selected[a].repo, n) for a, n in numbers.items() if n is not None]
         )
         marked = _find_created(
-            client,
+            reader,
             facts,
             [(want.repo, want.key) for a, want in selected.items() if numbers[a] is None],
         )
@@ -331,7 +323,9 @@ class IssueKind(ResourceKind):
     # ----- apply -----------------------------------------------------------------------------
 
     def capture(self, run: ApplyRun, changes: list[Change], pack: PackWriter) -> Capture:
-        client = connect(run.workspace)
+        # Refused here, before the checkpoint or any change, when there is no token to write.
+        writer_for(run.workspace)
+        reader = reader_for(run.workspace)
         capture = Capture()
         wanted: list[tuple[str, int]] = []
         for change in changes:
@@ -347,7 +341,7 @@ class IssueKind(ResourceKind):
                 continue
             wanted.append(identity)
 
-        issues = _read_numbered(client, wanted)
+        issues = _read_numbered(reader, wanted)
         for change in changes:
             identity = identity_of(change.fingerprint)
             if identity is None:
@@ -380,20 +374,21 @@ class IssueKind(ResourceKind):
         assert checkpoint is not None and changes
         batch = changes[0].batch
         assert batch is not None
-        client = connect(run.workspace)
+        client = writer_for(run.workspace)
+        reader = reader_for(run.workspace)
         targets = self._targets(run, checkpoint, batch, changes)
 
         if run.is_recovering:
-            self._look_again(client, checkpoint, batch, targets)
+            self._look_again(reader, checkpoint, batch, targets)
         unread = [t for t in targets if t.number is not None and t.current is None]
         if unread:
-            self._read_current(client, unread)
+            self._read_current(reader, unread)
 
-        facts, users = read_repositories(
-            client,
+        facts, users = reader.repositories(
             {t.want.repo for t in targets},
             logins=[login for t in targets for login in t.want.values.get("assignees", [])],
             with_milestones=any("milestone" in t.want.values for t in targets),
+            for_writing=True,
         )
         writer = _IssueWriter(run, checkpoint, batch, facts, users)
         mutations: list[Mutation] = []
@@ -403,9 +398,10 @@ class IssueKind(ResourceKind):
                 run.advance()
             mutations.extend(planned)
 
+        # A new reader for each recovery: what was read before the writes is out of date.
         runner = MutationRunner(
             client,
-            lambda lost: writer.recover(client, lost),
+            lambda lost: writer.recover(reader_for(run.workspace), lost),
             what="issue changes",
         )
         runner.run(mutations)
@@ -439,11 +435,11 @@ class IssueKind(ResourceKind):
 
     @staticmethod
     def _look_again(
-        client: GitHubClient, checkpoint: Checkpoint, batch: int, targets: list[_Target]
+        reader: GitHubReader, checkpoint: Checkpoint, batch: int, targets: list[_Target]
     ) -> None:
         """On resume: find creates whose answer was lost, and forget what was read before."""
         creates = [t for t in targets if t.number is None]
-        marked = _find_created(client, {}, [(t.want.repo, t.want.key) for t in creates])
+        marked = _find_created(reader, {}, [(t.want.repo, t.want.key) for t in creates])
         for target in creates:
             found = marked.get((target.want.repo, target.want.key))
             if found is None:
@@ -468,9 +464,9 @@ class IssueKind(ResourceKind):
             target.current = None
 
     @staticmethod
-    def _read_current(client: GitHubClient, targets: list[_Target]) -> None:
+    def _read_current(reader: GitHubReader, targets: list[_Target]) -> None:
         issues = _read_numbered(
-            client, [(t.want.repo, t.number) for t in targets if t.number is not None]
+            reader, [(t.want.repo, t.number) for t in targets if t.number is not None]
         )
         for target in targets:
             assert target.number is not None
@@ -491,7 +487,7 @@ class IssueKind(ResourceKind):
         begun = [c for c in changes if c.action.is_change and c.address in desired]
         if not begun:
             return []
-        client = connect(run.workspace)
+        reader = reader_for(run.workspace)
 
         journaled = _journaled(
             original, [b.index for b in original.header.plan.batches if b.kind == "issue"]
@@ -511,10 +507,10 @@ class IssueKind(ResourceKind):
                 numbers[change.address] = (want.repo, recorded[want.key].number)
             else:
                 lost.append((want.repo, want.key))
-        for (repo, key), issue in _find_created(client, {}, lost).items():
+        for (repo, key), issue in _find_created(reader, {}, lost).items():
             numbers[f"issue.{key}"] = (repo, issue.number)
 
-        issues = _read_numbered(client, list(numbers.values()))
+        issues = _read_numbered(reader, list(numbers.values()))
         inverse = []
         for change in begun:
             identity = numbers.get(change.address)
@@ -741,14 +737,14 @@ class _IssueWriter:
             self.run.advance()
         return follow
 
-    def recover(self, client: GitHubClient, lost: list[Mutation]) -> list[Mutation]:
+    def recover(self, reader: GitHubReader, lost: list[Mutation]) -> list[Mutation]:
         """After a lost answer: creates GitHub did carry out are confirmed, not sent again.
 
         Every other mutation sets absolute values (title, exact label set, closed with a
         reason), so sending it again is harmless.
         """
         creates = [self.creates[id(m)] for m in lost if id(m) in self.creates]
-        found = _find_created(client, {}, [(t.want.repo, t.want.key) for t in creates])
+        found = _find_created(reader, {}, [(t.want.repo, t.want.key) for t in creates])
         resend: list[Mutation] = []
         for mutation in lost:
             target = self.creates.get(id(mutation))
@@ -778,7 +774,7 @@ def _known_number(want: DesiredIssue, record: IssueRecord | None) -> int | None:
 
 
 def _read_numbered(
-    client: GitHubClient, identities: Iterable[tuple[str, int]]
+    reader: GitHubReader, identities: Iterable[tuple[str, int]]
 ) -> dict[tuple[str, int], RemoteIssue]:
     """Issues by (repository, number), 100 to a request per repository; missing ones left out."""
     by_repo: dict[str, set[int]] = {}
@@ -786,14 +782,14 @@ def _read_numbered(
         by_repo.setdefault(repo, set()).add(number)
     found: dict[tuple[str, int], RemoteIssue] = {}
     for repo, numbers in sorted(by_repo.items()):
-        for number, issue in read_issues(client, repo, numbers).items():
+        for number, issue in reader.issues(repo, numbers).items():
             if issue is not None:
                 found[(repo, number)] = issue
     return found
 
 
 def _find_created(
-    client: GitHubClient,
+    reader: GitHubReader,
     facts: Mapping[str, RepositoryFacts],
     wanted: Iterable[tuple[str, str]],
 ) -> dict[tuple[str, str], RemoteIssue]:
@@ -803,7 +799,7 @@ def _find_created(
         by_repo.setdefault(repo, set()).add(key)
     found: dict[tuple[str, str], RemoteIssue] = {}
     for repo, keys in sorted(by_repo.items()):
-        for key, issue in find_marked(client, facts.get(repo), repo, keys).items():
+        for key, issue in reader.find_marked(facts.get(repo), repo, keys).items():
             found[(repo, key)] = issue
     return found
 

@@ -18,9 +18,9 @@ from typing import Any
 from planner.apply.checkpoint import BeforeImage, Checkpoint, PackWriter
 from planner.apply.run import ApplyRun
 from planner.errors import StalePlanError
-from planner.github import connect
+from planner.github import reader_for, writer_for
 from planner.github.mutations import DEFAULT_BATCH_SIZE, Mutation, MutationRunner
-from planner.github.reads import RemoteLabel, RepositoryFacts, read_repositories
+from planner.github.reads import RemoteLabel, RepositoryFacts
 from planner.kinds.base import BatchShape, Capture, PlanRequest, ResourceKind
 from planner.plan.model import Action, Change
 from planner.state import LabelRecord, State
@@ -121,8 +121,8 @@ class LabelKind(ResourceKind):
         if not selected:
             return changes
 
-        facts, _ = read_repositories(
-            connect(workspace), {w.repo for w in selected.values()}, with_milestones=False
+        facts, _ = reader_for(workspace).repositories(
+            {w.repo for w in selected.values()}, with_milestones=False
         )
         for address, want in selected.items():
             changes.append(self._diff(address, want, facts[want.repo].label(want.name)))
@@ -176,9 +176,11 @@ class LabelKind(ResourceKind):
         return [BatchShape(list(changes), requests=requests)]
 
     def capture(self, run: ApplyRun, changes: list[Change], pack: PackWriter) -> Capture:
+        # Refused here, before the checkpoint or any change, when there is no token to write.
+        writer_for(run.workspace)
         wants = {c.address: self._want(run, c.address) for c in changes}
-        facts, _ = read_repositories(
-            connect(run.workspace), {w.repo for w in wants.values()}, with_milestones=False
+        facts, _ = reader_for(run.workspace).repositories(
+            {w.repo for w in wants.values()}, with_milestones=False
         )
         capture = Capture()
         for change in changes:
@@ -212,12 +214,14 @@ class LabelKind(ResourceKind):
         checkpoint = run.checkpoint
         assert checkpoint is not None and changes
         batch = changes[0].batch
-        client = connect(run.workspace)
+        client = writer_for(run.workspace)
         wants = [self._want(run, c.address) for c in changes]
 
         # Labels are read again even on a first attempt: creates need the repository's id,
         # and on resume what GitHub has now decides what is still to do.
-        facts, _ = read_repositories(client, {w.repo for w in wants}, with_milestones=False)
+        facts, _ = reader_for(run.workspace).repositories(
+            {w.repo for w in wants}, with_milestones=False, for_writing=True
+        )
         mutations = []
         wanted_by: dict[int, DesiredLabel] = {}
         for want in wants:
@@ -231,7 +235,9 @@ class LabelKind(ResourceKind):
         def recover(lost: list[Mutation]) -> list[Mutation]:
             """Look at the labels again; send only what is still not as declared."""
             unsure = [wanted_by[id(m)] for m in lost]
-            again, _ = read_repositories(client, {w.repo for w in unsure}, with_milestones=False)
+            again, _ = reader_for(run.workspace).repositories(
+                {w.repo for w in unsure}, with_milestones=False, for_writing=True
+            )
             resend = []
             for want in unsure:
                 mutation = self._mutation(run, checkpoint, batch, again[want.repo], want)
@@ -307,8 +313,8 @@ class LabelKind(ResourceKind):
         begun = [c for c in changes if c.action.is_change and c.address in desired]
         if not begun:
             return []
-        facts, _ = read_repositories(
-            connect(run.workspace), {desired[c.address].repo for c in begun}, with_milestones=False
+        facts, _ = reader_for(run.workspace).repositories(
+            {desired[c.address].repo for c in begun}, with_milestones=False
         )
         inverse = []
         for change in begun:

@@ -221,3 +221,13 @@ def test_config_folder_merges_toml_files_by_name(tmp_path: Path) -> None:
     ).read_text() == "B"
     assert (folder / ".planner").is_dir(), "state lives beside the configuration"
     assert os.listdir(folder / ".planner")
+
+
+def test_a_refused_stale_plan_leaves_no_checkpoint_behind(tmp_path: Path) -> None:
+    write_config(tmp_path, files={"a.txt": "A"}, audit_path=None)
+    assert planner("plan", "--out", "plan.json", cwd=tmp_path).code == 0
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree/a.txt").write_text("appeared after planning")
+    assert planner("apply", "plan.json", cwd=tmp_path).code == 1
+    leftovers = list((tmp_path / ".planner").rglob("*")) if (tmp_path / ".planner").exists() else []
+    assert not [p for p in leftovers if "staging" in p.name or p.name == "header.json"]
