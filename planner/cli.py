@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import logging
 import sys
 import traceback
@@ -13,7 +14,18 @@ from planner import __version__
 from planner.console import Console
 from planner.errors import PlannerError
 
-COMMANDS = ("validate", "plan", "apply", "show", "status", "resume", "rollback", "audit")
+COMMANDS = (
+    "validate",
+    "plan",
+    "apply",
+    "show",
+    "status",
+    "resume",
+    "rollback",
+    "audit",
+    "fmt",
+    "comment",
+)
 
 
 def _global_options(parser: argparse.ArgumentParser, *, in_command: bool) -> None:
@@ -67,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = command("validate", "load and validate the configuration (no network, no writes)")
     _config_option(validate)
+    validate.add_argument(
+        "--format", choices=("text", "json"), default="text", help="json: errors as a JSON list"
+    )
 
     plan = command("plan", "show what would change, in batches")
     _config_option(plan)
@@ -90,6 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     apply.add_argument("--auto-approve", action="store_true", help="do not ask for yes")
     apply.add_argument(
+        "--write-back",
+        action="store_true",
+        help="record the numbers of issues it created in the declaring TOML files",
+    )
+    apply.add_argument(
         "--target",
         action="append",
         default=[],
@@ -108,6 +128,18 @@ def build_parser() -> argparse.ArgumentParser:
     rollback = command("rollback", "undo what the last apply changed")
     _config_option(rollback)
     rollback.add_argument("--auto-approve", action="store_true", help="do not ask for yes")
+
+    fmt = command("fmt", "rewrite configuration files in a canonical layout, keeping comments")
+    _config_option(fmt)
+    fmt.add_argument("--check", action="store_true", help="exit 1 when a file would change")
+
+    comment = command("comment", "post the plan on a pull request, updating it in place later")
+    _config_option(comment)
+    comment.add_argument("--pr", type=int, required=True, metavar="N", help="pull request number")
+    comment.add_argument(
+        "planfile", nargs="?", metavar="PLANFILE", help="a saved plan (default: plan now)"
+    )
+    comment.add_argument("--repo", metavar="OWNER/NAME", help="default: [github].repo")
 
     audit = command("audit", "audit-log commands")
     audit_commands = audit.add_subparsers(dest="audit_command", metavar="SUBCOMMAND", required=True)
@@ -140,6 +172,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PlannerError as error:
         if args.debug:
             traceback.print_exc()
+        if getattr(args, "format", None) == "json" and args.command in ("validate", "plan"):
+            # Tools that generate configuration read every problem, placed, from stdout.
+            console.raw(json.dumps(error.diagnostics(), indent=1))
         console.error(str(error))
         return error.exit_code
     except KeyboardInterrupt:

@@ -28,6 +28,15 @@ class PlannerError(Exception):
         self.file = str(file) if file is not None else None
         self.line = line
         self.address = address
+        self.related: list[PlannerError] = []
+        """Further problems found in the same pass (shown in JSON; text shows the first)."""
+
+    def diagnostics(self) -> list[dict[str, object]]:
+        """This problem and the related ones as {file, line, address, message} records."""
+        return [
+            {"file": e.file, "line": e.line, "address": e.address, "message": e.message}
+            for e in [self, *self.related]
+        ]
 
     def __str__(self) -> str:
         where = ""

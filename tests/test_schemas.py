@@ -9,7 +9,7 @@ import pytest
 from planner.config import load_config
 from planner.schemas import SCHEMA_DIR, generate
 
-EXAMPLES = sorted(Path(__file__).resolve().parent.parent.glob("examples/*/"))
+EXAMPLES = sorted({p.parent for p in Path(__file__).parent.parent.glob("examples/*/*.toml")})
 
 
 @pytest.mark.parametrize("name", sorted(generate()))

@@ -6,16 +6,16 @@ set -euo pipefail
 
 log() { echo "$(date -u +%FT%TZ)|$1|$2|$3|$4|$5" >> audit/current.log; }
 
-# Pattern 1: one audit append per step.
+# One audit append per step.
 log WORKFLOW step1 release-1.4 "$GITHUB_SHA" "Step 1 complete"
 log WORKFLOW step2 release-1.4 "$GITHUB_SHA" "Step 2 complete"
 
-# Pattern 2: one write per file.
+# One write per file.
 mkdir -p docs
 cp build/release-notes.md docs/release-notes.md
 printf 'version = "1.4.0"\n' > docs/version.toml
 
-# Pattern 3: one API call per issue.
+# One API call per issue.
 for number in 101 102 103; do
   gh issue close "$number" --repo octo-org/octo-repo --reason completed
 done

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from planner.apply.applier import apply_plan, refuse_if_incomplete
 from planner.commands.common import confirm, interruptible, open_workspace, show_plan
+from planner.config.rewrite import record_issue_numbers
 from planner.console import Console
 from planner.errors import PlanError, StalePlanError
 from planner.plan.builder import build_plan
@@ -32,6 +33,20 @@ def _check_saved_plan(workspace: Workspace, saved: Plan, planfile: str) -> None:
             )
 
 
+def _write_back(workspace: Workspace, console: Console) -> None:
+    """Record the numbers of issues planner created in the files that declare them."""
+    issues = workspace.store.load().issues
+    numbers = {key: (record.repo, record.number) for key, record in issues.items()}
+    written = record_issue_numbers(workspace.loaded, numbers)
+    for recorded in written.recorded:
+        count = len(recorded.keys)
+        console.print(
+            f"Recorded {count} issue number{'s' if count != 1 else ''} in {recorded.file}"
+        )
+    for sentence in written.skipped:
+        console.warn(sentence)
+
+
 def run(args: argparse.Namespace, console: Console) -> int:
     workspace = open_workspace(args)
     with StateLock(workspace.state_dir, "apply"):
@@ -43,6 +58,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
             plan = build_plan(workspace, workspace.store.load(), args.target)
         show_plan(console, plan, "text")
         if not plan.has_changes:
+            if args.write_back:
+                _write_back(workspace, console)
             return 0
         if not args.planfile:
             confirm(console, auto_approve=args.auto_approve, what="perform these actions")
@@ -57,4 +74,6 @@ def run(args: argparse.Namespace, console: Console) -> int:
         f"{summary.delete} destroyed. (checkpoint {outcome.checkpoint.apply_id})",
         style="bold green",
     )
+    if args.write_back:
+        _write_back(workspace, console)
     return 0

@@ -10,6 +10,9 @@ from planner.console import Console
 
 def run(args: argparse.Namespace, console: Console) -> int:
     workspace = open_workspace(args)
+    if args.format == "json":
+        console.raw("[]")
+        return 0
     config = workspace.loaded.config
     entries = len(config.audit.entry) if config.audit else 0
     console.print(

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from planner.config.models import Config
-from planner.errors import ConfigError
+from planner.errors import ConfigError, PlannerError
 
 logger = logging.getLogger(__name__)
 
@@ -240,10 +240,21 @@ class _Merger:
         return f"{kind}.{value}"
 
 
+PATTERN_HINTS = {
+    "mode": 'octal permission bits such as "0644"',
+    "color": 'six hex digits without "#", such as "0e8a16"',
+    "id": "lowercase letters, digits, '.', '_' or '-', starting with a letter or digit",
+    "key": "lowercase letters, digits, '.', '_' or '-', starting with a letter or digit",
+    "repo": 'a repository as "owner/name"',
+}
+
+
 def _describe(error: dict[str, Any]) -> str:
     loc = error["loc"]
     key = str(loc[-1]) if loc else "value"
     kind = error["type"]
+    if kind == "string_pattern_mismatch" and key in PATTERN_HINTS:
+        return f"'{key}' = {error.get('input')!r} is invalid; write {PATTERN_HINTS[key]}"
     if kind == "extra_forbidden":
         return f"unknown key '{key}'; remove it or correct its spelling"
     if kind == "missing":
@@ -272,14 +283,20 @@ def load_config(path: Path) -> LoadedConfig:
     try:
         config = Config.model_validate(merger.merged)
     except ValidationError as error:
-        first = error.errors()[0]
-        origin, address = merger.locate(tuple(first["loc"]))
-        raise ConfigError(
-            _describe(dict(first)),
-            file=origin.file if origin else paths[0],
-            line=origin.line if origin else None,
-            address=address,
-        ) from None
+        found: list[PlannerError] = []
+        for problem in error.errors():
+            origin, address = merger.locate(tuple(problem["loc"]))
+            found.append(
+                ConfigError(
+                    _describe(dict(problem)),
+                    file=origin.file if origin else paths[0],
+                    line=origin.line if origin else None,
+                    address=address,
+                )
+            )
+        first = found[0]
+        first.related = found[1:]
+        raise first from None
 
     locations = _check_addresses(config, merger)
     loaded = LoadedConfig(

@@ -52,6 +52,7 @@ class GitHubSettings(StrictModel):
         "graphql",
         description="graphql reads and writes in batches; rest reads through the REST API "
         "(for example without a token).",
+        examples=["graphql"],
     )
     max_wait: int = Field(
         600,
@@ -77,9 +78,14 @@ class LabelSpec(StrictModel):
         "without it gets ededed).",
         examples=["0e8a16"],
     )
-    description: str | None = Field(None, max_length=100, description="Short description.")
+    description: str | None = Field(
+        None, max_length=100, description="Short description.", examples=["Release work"]
+    )
     repo: str | None = Field(
-        None, pattern=REPO_PATTERN, description="Repository; default [github].repo."
+        None,
+        pattern=REPO_PATTERN,
+        description="Repository; default [github].repo.",
+        examples=["octo-org/octo-repo"],
     )
 
 
@@ -92,22 +98,43 @@ class IssueSpec(StrictModel):
         examples=["release-checklist"],
     )
     repo: str | None = Field(
-        None, pattern=REPO_PATTERN, description="Repository; default [github].repo."
+        None,
+        pattern=REPO_PATTERN,
+        description="Repository; default [github].repo.",
+        examples=["octo-org/other"],
     )
     number: int | None = Field(None, ge=1, description="Manage this existing issue.", examples=[42])
-    title: str | None = Field(None, min_length=1, max_length=256, description="Issue title.")
-    body: str | None = Field(None, description="Issue body (Markdown).")
+    title: str | None = Field(
+        None,
+        min_length=1,
+        max_length=256,
+        description="Issue title.",
+        examples=["Release checklist"],
+    )
+    body: str | None = Field(
+        None, description="Issue body (Markdown).", examples=["- [ ] Notes published\n"]
+    )
     body_file: str | None = Field(
-        None, description="File holding the body, relative to the config's folder."
+        None,
+        description="File holding the body, relative to the config's folder.",
+        examples=["issues/release.md"],
     )
-    state: Literal["open", "closed"] | None = Field(None, description="open or closed.")
+    state: Literal["open", "closed"] | None = Field(
+        None, description="open or closed.", examples=["closed"]
+    )
     state_reason: Literal["completed", "not_planned"] | None = Field(
-        None, description="Why it was closed; only with state = 'closed'."
+        None, description="Why it was closed; only with state = 'closed'.", examples=["completed"]
     )
-    labels: list[str] | None = Field(None, description="The exact set of label names.")
-    assignees: list[str] | None = Field(None, description="The exact set of user logins.")
+    labels: list[str] | None = Field(
+        None, description="The exact set of label names; [] for none.", examples=[["release"]]
+    )
+    assignees: list[str] | None = Field(
+        None, description="The exact set of user logins.", examples=[["octocat"]]
+    )
     milestone: str | None = Field(
-        None, description="Milestone title; an empty string for none; left out: not managed."
+        None,
+        description="Milestone title; an empty string for none; left out: not managed.",
+        examples=["v1.0"],
     )
 
     @model_validator(mode="after")
@@ -140,9 +167,11 @@ class FileSpec(StrictModel):
         examples=["0644"],
     )
     ensure: Literal["present", "absent"] = Field(
-        "present", description="present writes the file; absent removes it."
+        "present", description="present writes the file; absent removes it.", examples=["absent"]
     )
-    sensitive: bool = Field(False, description="Never show the content in plans, logs or output.")
+    sensitive: bool = Field(
+        False, description="Never show the content in plans, logs or output.", examples=[True]
+    )
 
     @field_validator("path")
     @classmethod
@@ -172,19 +201,27 @@ class AuditEntrySpec(StrictModel):
         description="Identity; an entry already in the log is not written again.",
         examples=["workflow-step1"],
     )
-    category: str = Field(min_length=1, examples=["WORKFLOW"])
-    action: str = Field(min_length=1, examples=["step1"])
-    context: str = ""
-    ref: str = ""
-    message: str = ""
+    category: str = Field(
+        min_length=1, description="Second field of the line.", examples=["WORKFLOW"]
+    )
+    action: str = Field(min_length=1, description="Third field of the line.", examples=["step1"])
+    context: str = Field("", description="Fourth field of the line.", examples=["release-1.4"])
+    ref: str = Field("", description="Fifth field, e.g. a commit.", examples=["3f2a9c1"])
+    message: str = Field("", description="Last field of the line.", examples=["Step 1 complete"])
 
 
 class AuditSettings(StrictModel):
     """The append-only audit log and the entries it must hold."""
 
     path: str = Field(description="Log file relative to the root.", examples=["audit/current.log"])
-    record_changes: bool = Field(False, description="Also log one entry per change an apply made.")
-    entry: list[AuditEntrySpec] = Field(default_factory=list, description="Declared entries.")
+    record_changes: bool = Field(
+        False, description="Also log one entry per change an apply made.", examples=[True]
+    )
+    entry: list[AuditEntrySpec] = Field(
+        default_factory=list,
+        description="Declared entries.",
+        examples=[[{"id": "workflow-step1", "category": "WORKFLOW", "action": "step1"}]],
+    )
 
     @field_validator("path")
     @classmethod
@@ -195,9 +232,33 @@ class AuditSettings(StrictModel):
 class Config(StrictModel):
     """The whole configuration, after merging every file of a configuration folder."""
 
-    project: ProjectSettings = Field(default_factory=ProjectSettings)
-    github: GitHubSettings | None = None
-    label: list[LabelSpec] = Field(default_factory=list)
-    issue: list[IssueSpec] = Field(default_factory=list)
-    file: list[FileSpec] = Field(default_factory=list)
-    audit: AuditSettings | None = None
+    project: ProjectSettings = Field(
+        default_factory=ProjectSettings,
+        description="Where planner keeps its files and where declared files live.",
+        examples=[{"state_dir": ".planner", "root": "."}],
+    )
+    github: GitHubSettings | None = Field(
+        None,
+        description="How to reach GitHub; needed only for issues and labels.",
+        examples=[{"repo": "octo-org/octo-repo"}],
+    )
+    label: list[LabelSpec] = Field(
+        default_factory=list,
+        description="Repository labels ([[label]]).",
+        examples=[[{"name": "release", "color": "0e8a16"}]],
+    )
+    issue: list[IssueSpec] = Field(
+        default_factory=list,
+        description="GitHub issues ([[issue]]).",
+        examples=[[{"key": "release-checklist", "title": "Release checklist"}]],
+    )
+    file: list[FileSpec] = Field(
+        default_factory=list,
+        description="Files below the root ([[file]]).",
+        examples=[[{"path": "docs/hello.md", "content": "# Hello\n"}]],
+    )
+    audit: AuditSettings | None = Field(
+        None,
+        description="The append-only audit log and its entries.",
+        examples=[{"path": "audit/current.log"}],
+    )

@@ -21,6 +21,11 @@ def _short(value: object) -> str:
     return text
 
 
+def _is_shortened(change: Change) -> bool:
+    values = [*(change.before or {}).values(), *(change.after or {}).values()]
+    return any(len(repr(v)) > VALUE_WIDTH for v in values if v != SENSITIVE)
+
+
 def _diff_line(change: Change) -> str:
     line = f"{DIFF_SYMBOL.get(change.action, ' ')} {change.address}"
     if change.action is Action.UPDATE and change.changed:
@@ -54,6 +59,12 @@ def render_markdown(plan: Plan, *, full_plan_location: str | None = None) -> str
         head.append("")
     for note in plan.notes:
         head.append(f"> {note}")
+    if any(_is_shortened(c) for c in plan.changes if c.action is Action.UPDATE):
+        head.append(
+            f"_Values longer than {VALUE_WIDTH} characters are shortened with …; "
+            "`planner show PLANFILE` prints them whole._"
+        )
+        head.append("")
 
     sections: list[tuple[str, list[str]]] = []
     for batch in plan.batches:
