@@ -32,8 +32,15 @@ class Console:
 
     def print(self, renderable: object = "", *, style: str | None = None) -> None:
         """Normal output (plans, results); suppressed by --quiet."""
-        if not self.quiet:
-            self.out.print(renderable, style=style)
+        if self.quiet:
+            return
+        if isinstance(renderable, Text) and not self.out.is_terminal:
+            # Piped or redirected: no colours to draw and no width to wrap to, and rich's
+            # layout pass over a plan of 100,000 changes costs more than the plan itself.
+            sys.stdout.write(renderable.plain + "\n")
+            sys.stdout.flush()
+            return
+        self.out.print(renderable, style=style)
 
     def raw(self, text: str) -> None:
         """Machine-readable output (JSON, Markdown): always printed, never styled."""

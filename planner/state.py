@@ -41,6 +41,9 @@ class FileRecord(StateModel):
     created: bool = Field(description="Planner created it, so it deletes it when undeclared.")
     sha256: str | None = None
     mode: int | None = None
+    sensitive: bool = Field(
+        False, description="Its content was sensitive: old content is never shown either."
+    )
 
 
 class AuditAnchor(StateModel):

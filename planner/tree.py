@@ -23,6 +23,12 @@ logger = logging.getLogger(__name__)
 
 _HAS_PROC_FD = os.path.isdir("/proc/self/fd")
 
+NAME_MAX = 255
+"""Longest file or folder name, in bytes, on the file systems planner targets."""
+
+PATH_LIMIT = 3072
+"""Longest declared path, in bytes: leaves room below PATH_MAX (4096) for the root itself."""
+
 
 def normalize_relative_path(path: str) -> str:
     """Return the canonical form of a path relative to a root, or raise ValueError."""
@@ -31,6 +37,13 @@ def normalize_relative_path(path: str) -> str:
     if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
         raise ValueError("the path is absolute; give it relative to the root")
     normalized = posixpath.normpath(path)
+    too_long = [
+        c for c in normalized.split("/") if len(c.encode("utf-8", "surrogateescape")) > NAME_MAX
+    ]
+    if too_long:
+        raise ValueError(f"a name in the path is longer than {NAME_MAX} bytes; shorten it")
+    if len(normalized.encode("utf-8", "surrogateescape")) > PATH_LIMIT:
+        raise ValueError(f"the path is longer than {PATH_LIMIT} bytes; shorten it")
     if normalized == "." or normalized.endswith("/"):
         raise ValueError("the path names the root folder itself, not a file")
     if normalized == ".." or normalized.startswith("../"):
@@ -83,7 +96,13 @@ class Tree:
     def _check_inside(self, fd: int, rel_dir: str) -> None:
         if not _HAS_PROC_FD:
             return
-        real = os.readlink(f"/proc/self/fd/{fd}")
+        try:
+            real = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError as error:
+            os.close(fd)
+            raise PlanError(
+                f"folder '{rel_dir}' cannot be checked ({error.strerror}); shorten the path"
+            ) from None
         if real != self.root_real and not real.startswith(self.root_real.rstrip("/") + "/"):
             os.close(fd)
             raise PlanError(
@@ -184,6 +203,11 @@ class Tree:
         except PlanError as error:
             error.address = error.address or address
             raise
+        except OSError as error:
+            raise PlanError(
+                f"'{rel_path}' cannot be read ({error.strerror}); correct the path",
+                address=address,
+            ) from None
         refuse_unless_regular(info, rel_path, address)
 
         fd = os.open(

@@ -288,11 +288,19 @@ def _execute(run: ApplyRun, interruption: Interruption | None) -> ApplyOutcome:
                 "checkpoint was kept: planner resume continues, planner rollback undoes"
             )
 
-    state = run.workspace.store.load()
-    for kind in KINDS:
-        state = kind.finish(run, state)
-    state = run.workspace.store.save(state)
-    checkpoint.record("complete")
+    try:
+        state = run.workspace.store.load()
+        for kind in KINDS:
+            state = kind.finish(run, state)
+        state = run.workspace.store.save(state)
+        checkpoint.record("complete")
+    except (OSError, PlannerError) as error:
+        reason = _reason(error)
+        _record_failure(checkpoint, None, reason)
+        raise ApplyError(
+            f"{run.operation} made every change but could not save its state: {reason}; the "
+            "checkpoint was kept: planner resume finishes it"
+        ) from error
     return ApplyOutcome(checkpoint, state, changed)
 
 
@@ -305,11 +313,11 @@ def _reason(error: BaseException) -> str:
     return str(error)
 
 
-def _record_failure(checkpoint: Checkpoint, batch: int, reason: str) -> None:
+def _record_failure(checkpoint: Checkpoint, batch: int | None, reason: str) -> None:
     try:
         checkpoint.record("failed", batch, error=reason)
     except OSError:
-        logger.warning("could not journal the failure of batch %d: the batch stays unknown", batch)
+        logger.warning("could not journal the failure of batch %s: it stays unknown", batch)
 
 
 def last_checkpoint(workspace: Workspace) -> Checkpoint | None:

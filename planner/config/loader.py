@@ -180,13 +180,27 @@ class _Merger:
         target: dict[str, Any],
     ) -> None:
         existing = target.setdefault(key, [])
+        if not isinstance(existing, list):
+            self._refuse_mixed_forms(section, source)
         for local_index, item in enumerate(items):
             self.item_origin[(section, len(existing))] = (source, local_index)
             existing.append(item)
         self.table_origin.setdefault(section, source)
 
+    def _refuse_mixed_forms(self, section: str, source: _SourceFile) -> None:
+        first = self.table_origin.get(section.split(".")[0])
+        where = f" and in {first.path}" if first is not None and first is not source else ""
+        raise ConfigError(
+            f"{section} is given here{where} in two different forms (a value and a table); "
+            "declare it one way",
+            file=source.path,
+            line=source.header_line(section, 0),
+        )
+
     def _merge_audit(self, source: _SourceFile, table: dict[str, Any]) -> None:
         audit = self.merged.setdefault("audit", {})
+        if not isinstance(audit, dict):
+            self._refuse_mixed_forms("audit", source)
         self.table_origin.setdefault("audit", source)
         for key, value in table.items():
             if key == "entry" and isinstance(value, list):

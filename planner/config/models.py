@@ -38,6 +38,13 @@ class ProjectSettings(StrictModel):
         examples=["."],
     )
 
+    @field_validator("state_dir", "root")
+    @classmethod
+    def _check_folder(cls, value: str) -> str:
+        if not value or "\x00" in value:
+            raise ValueError("the folder is empty or holds a NUL character")
+        return value
+
 
 class GitHubSettings(StrictModel):
     """How to reach GitHub; needed only when issues or labels are declared."""

@@ -218,11 +218,11 @@ class GitHubClient:
     ) -> GraphQLAnswer:
         if is_mutation:
             self._pace_write()
-        effects.request("graphql-mutation" if is_mutation else "graphql-query", purpose)
         payload = {"query": document, "variables": variables}
         import requests
 
         try:
+            effects.request("graphql-mutation" if is_mutation else "graphql-query", purpose)
             status, headers, text = self._github.requester.requestJson(
                 "POST", self.settings.graphql_url, input=payload
             )
@@ -234,13 +234,13 @@ class GitHubClient:
         return self._judge(status, headers, text, purpose)
 
     def _send_get(self, url: str, etag: str | None, purpose: str) -> RestAnswer:
-        effects.request("rest-read", url)
         headers = {"Accept": "application/vnd.github+json"}
         if etag:
             headers["If-None-Match"] = etag
         import requests
 
         try:
+            effects.request("rest-read", url)
             status, answer_headers, text = self._github.requester.requestJson(
                 "GET", url, headers=headers
             )

@@ -153,7 +153,13 @@ class FileKind(ResourceKind):
                 if not request.targets.matches(address):
                     continue
                 current = tree.read(want.path, address)
-                changes.append(self._diff(address, want, current))
+                # Limitation: sensitivity is remembered only for files planner wrote. A file
+                # that was declared sensitive but already held its content (never written,
+                # so never recorded) shows its old content if the flag is later removed
+                # together with a content change.
+                record = request.state.files.get(want.path)
+                was_sensitive = record is not None and record.sensitive
+                changes.append(self._diff(address, want, current, was_sensitive=was_sensitive))
 
             for path, record in request.state.files.items():
                 address = f"file.{path}"
@@ -162,7 +168,14 @@ class FileKind(ResourceKind):
                 changes.append(self._release(tree, address, path, record))
         return changes
 
-    def _diff(self, address: str, want: DesiredFile, current: FileSnapshot | None) -> Change:
+    def _diff(
+        self,
+        address: str,
+        want: DesiredFile,
+        current: FileSnapshot | None,
+        *,
+        was_sensitive: bool = False,
+    ) -> Change:
         fingerprint = _fingerprint(current)
         if want.is_met_by(current):
             return Change(
@@ -174,7 +187,8 @@ class FileKind(ResourceKind):
                 sensitive=want.sensitive,
             )
 
-        before = _show(current.content, current.mode, want.sensitive) if current else None
+        hide_before = want.sensitive or was_sensitive
+        before = _show(current.content, current.mode, hide_before) if current else None
         if want.content is None:
             action = Action.DELETE
             after = None
@@ -448,6 +462,7 @@ class FileKind(ResourceKind):
                 created=known.created if known else change.action is Action.CREATE,
                 sha256=want.sha256,
                 mode=self._mode_for(run, change, want),
+                sensitive=want.sensitive,
             )
         return state.model_copy(update={"files": files})
 
