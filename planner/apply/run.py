@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from planner.plan.model import Change, Plan
+from planner.plan.model import Plan
 from planner.tree import Tree
 
 if TYPE_CHECKING:
@@ -28,7 +28,6 @@ class ApplyRun:
     is_recovering: bool = False
     checkpoint: Checkpoint | None = None
     rollback_state_before: State | None = None
-    done: list[Change] = field(default_factory=list)
     on_progress: Callable[[int], None] | None = None
 
     @property

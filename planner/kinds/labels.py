@@ -222,15 +222,23 @@ class LabelKind(ResourceKind):
         facts, _ = reader_for(run.workspace).repositories(
             {w.repo for w in wants}, with_milestones=False, for_writing=True
         )
-        mutations = []
         wanted_by: dict[int, DesiredLabel] = {}
-        for want in wants:
-            mutation = self._mutation(run, checkpoint, batch, facts[want.repo], want)
-            if mutation is None:
-                run.advance()
-                continue
-            wanted_by[id(mutation)] = want
-            mutations.append(mutation)
+
+        def still_to_send(
+            labels: list[DesiredLabel], seen: dict[str, RepositoryFacts]
+        ) -> list[Mutation]:
+            """Mutations for the labels not yet as declared in ``seen``."""
+            pending = []
+            for want in labels:
+                mutation = self._mutation(run, checkpoint, batch, seen[want.repo], want)
+                if mutation is None:
+                    run.advance()
+                    continue
+                wanted_by[id(mutation)] = want
+                pending.append(mutation)
+            return pending
+
+        mutations = still_to_send(wants, facts)
 
         def recover(lost: list[Mutation]) -> list[Mutation]:
             """Look at the labels again; send only what is still not as declared."""
@@ -238,15 +246,7 @@ class LabelKind(ResourceKind):
             again, _ = reader_for(run.workspace).repositories(
                 {w.repo for w in unsure}, with_milestones=False, for_writing=True
             )
-            resend = []
-            for want in unsure:
-                mutation = self._mutation(run, checkpoint, batch, again[want.repo], want)
-                if mutation is None:
-                    run.advance()
-                    continue
-                wanted_by[id(mutation)] = want
-                resend.append(mutation)
-            return resend
+            return still_to_send(unsure, again)
 
         MutationRunner(client, recover, what="label changes").run(mutations)
 
