@@ -63,6 +63,16 @@ def _config_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _refresh_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--refresh",
+        choices=("auto", "full"),
+        default="auto",
+        help="auto: read only the GitHub issues that changed since the last plan; "
+        "full: read every issue again",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="planner",
@@ -90,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument(
         "--detailed-exitcode", action="store_true", help="exit 2 when there are changes"
     )
+    _refresh_option(plan)
     plan.add_argument(
         "--target",
         action="append",
@@ -109,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="record the numbers of issues it created in the declaring TOML files",
     )
+    _refresh_option(apply)
     apply.add_argument(
         "--target",
         action="append",
@@ -125,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(status)
     resume = command("resume", "continue an interrupted or failed apply")
     _config_option(resume)
+    _refresh_option(resume)
     rollback = command("rollback", "undo what the last apply changed")
     _config_option(rollback)
     rollback.add_argument("--auto-approve", action="store_true", help="do not ask for yes")

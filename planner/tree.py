@@ -14,6 +14,7 @@ import os
 import posixpath
 import stat
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from planner.effects import effects
@@ -37,18 +38,23 @@ def normalize_relative_path(path: str) -> str:
     if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
         raise ValueError("the path is absolute; give it relative to the root")
     normalized = posixpath.normpath(path)
-    too_long = [
-        c for c in normalized.split("/") if len(c.encode("utf-8", "surrogateescape")) > NAME_MAX
-    ]
-    if too_long:
-        raise ValueError(f"a name in the path is longer than {NAME_MAX} bytes; shorten it")
-    if len(normalized.encode("utf-8", "surrogateescape")) > PATH_LIMIT:
-        raise ValueError(f"the path is longer than {PATH_LIMIT} bytes; shorten it")
+    # Every declared file passes through here on every load: a path no longer than a name
+    # cannot hold a name that is too long, so the names are only measured in longer paths.
+    size = len(normalized) if normalized.isascii() else _byte_length(normalized)
+    if size > NAME_MAX:
+        if any(_byte_length(name) > NAME_MAX for name in normalized.split("/")):
+            raise ValueError(f"a name in the path is longer than {NAME_MAX} bytes; shorten it")
+        if size > PATH_LIMIT:
+            raise ValueError(f"the path is longer than {PATH_LIMIT} bytes; shorten it")
     if normalized == "." or normalized.endswith("/"):
         raise ValueError("the path names the root folder itself, not a file")
     if normalized == ".." or normalized.startswith("../"):
         raise ValueError("the path leaves the root through '..'")
     return normalized
+
+
+def _byte_length(text: str) -> int:
+    return len(text.encode("utf-8", "surrogateescape"))
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,7 @@ class FileSnapshot:
     ctime_ns: int
     inode: int
 
-    @property
+    @cached_property
     def sha256(self) -> str:
         return hashlib.sha256(self.content).hexdigest()
 
@@ -192,12 +198,15 @@ class Tree:
         except (FileNotFoundError, NotADirectoryError):
             return None
 
-    def read(self, rel_path: str, address: str) -> FileSnapshot | None:
-        """Read a regular file; None when absent. Links, folders, FIFOs and devices are refused."""
+    def stat_regular(self, rel_path: str, address: str) -> os.stat_result | None:
+        """Stat a regular file without reading it; None when absent. Refuses what ``read`` does.
+
+        The cheap first look of a plan: folders are opened (and checked) once each, files are
+        only stat'ed, relative to their folder's descriptor and without following a link.
+        """
         parent_rel, name = posixpath.split(rel_path)
         try:
-            parent_fd = self.open_dir(parent_rel)
-            info = os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
+            info = os.stat(name, dir_fd=self.open_dir(parent_rel), follow_symlinks=False)
         except (FileNotFoundError, NotADirectoryError):
             return None
         except PlanError as error:
@@ -208,7 +217,16 @@ class Tree:
                 f"'{rel_path}' cannot be read ({error.strerror}); correct the path",
                 address=address,
             ) from None
-        refuse_unless_regular(info, rel_path, address)
+        if not stat.S_ISREG(info.st_mode):
+            refuse_unless_regular(info, rel_path, address)
+        return info
+
+    def read(self, rel_path: str, address: str) -> FileSnapshot | None:
+        """Read a regular file; None when absent. Links, folders, FIFOs and devices are refused."""
+        if self.stat_regular(rel_path, address) is None:
+            return None
+        parent_rel, name = posixpath.split(rel_path)
+        parent_fd = self.open_dir(parent_rel)
 
         fd = os.open(
             name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=parent_fd

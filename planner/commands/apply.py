@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Literal
 
 from planner.apply.applier import apply_plan, refuse_if_incomplete
 from planner.commands.common import confirm, interruptible, open_workspace, show_plan
@@ -17,11 +18,13 @@ from planner.state import StateLock
 from planner.workspace import Workspace
 
 
-def _check_saved_plan(workspace: Workspace, saved: Plan, planfile: str) -> None:
+def _check_saved_plan(
+    workspace: Workspace, saved: Plan, planfile: str, refresh: Literal["auto", "full"]
+) -> None:
     """Refuse a saved plan whose objects no longer look as they did when it was made."""
     if saved.operation != "apply":
         raise PlanError("this is a rollback plan; run planner rollback instead", file=planfile)
-    fresh = build_plan(workspace, workspace.store.load(), saved.targets)
+    fresh = build_plan(workspace, workspace.store.load(), saved.targets, refresh=refresh)
     then = {c.address: (c.action, c.fingerprint, c.desired_digest) for c in saved.changes}
     now = {c.address: (c.action, c.fingerprint, c.desired_digest) for c in fresh.changes}
     for address in sorted(then.keys() | now.keys()):
@@ -53,9 +56,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
         refuse_if_incomplete(workspace)
         if args.planfile:
             plan = load_plan(Path(args.planfile))
-            _check_saved_plan(workspace, plan, args.planfile)
+            _check_saved_plan(workspace, plan, args.planfile, args.refresh)
         else:
-            plan = build_plan(workspace, workspace.store.load(), args.target)
+            plan = build_plan(workspace, workspace.store.load(), args.target, refresh=args.refresh)
         show_plan(console, plan, "text")
         if not plan.has_changes:
             if args.write_back:

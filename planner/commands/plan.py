@@ -16,7 +16,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     workspace = open_workspace(args)
     if CheckpointStore(workspace.state_dir).last_is_incomplete():
         console.warn("the last apply stopped partway; this plan ignores it (see planner status)")
-    plan = build_plan(workspace, workspace.store.load(), args.target)
+    plan = build_plan(workspace, workspace.store.load(), args.target, refresh=args.refresh)
 
     show_plan(console, plan, args.format)
     if args.out:

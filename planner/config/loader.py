@@ -15,10 +15,11 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
+from planner.config.cache import ParsedConfigCache
 from planner.config.models import Config
 from planner.errors import ConfigError, PlannerError
 
@@ -119,11 +120,14 @@ def _config_files(path: Path) -> tuple[Path, list[Path]]:
     return path.parent, [path]
 
 
-def _parse(path: Path) -> tuple[_SourceFile, dict[str, Any], bytes]:
+def _read(path: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as error:
         raise ConfigError(f"cannot read the configuration: {error.strerror}", file=path) from None
+
+
+def _parse(path: Path, raw: bytes) -> tuple[_SourceFile, dict[str, Any]]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -141,7 +145,7 @@ def _parse(path: Path) -> tuple[_SourceFile, dict[str, Any], bytes]:
             file=path,
             line=int(found.group(1)) if found else None,
         ) from None
-    return _SourceFile(path, text, _scan_headers(text)), document, raw
+    return _SourceFile(path, text, _scan_headers(text)), document
 
 
 class _Merger:
@@ -286,20 +290,54 @@ def _describe(error: dict[str, Any]) -> str:
 def load_config(path: Path) -> LoadedConfig:
     """Load, merge and validate a configuration file or folder; ConfigError on any fault."""
     folder, paths = _config_files(path)
-
-    merger = _Merger()
+    raws = [_read(file_path) for file_path in paths]
     digest = hashlib.sha256()
-    for file_path in paths:
-        source, document, raw = _parse(file_path)
+    for file_path, raw in zip(paths, raws, strict=True):
         digest.update(str(file_path.name).encode() + b"\0" + raw + b"\0")
-        merger.add(source, document)
 
+    cache = ParsedConfigCache(folder / _likely_state_dir(raws), digest.hexdigest())
+    document = cache.load()
+    locator: _Locator
+    if document is None:
+        merger = _merge(paths, raws)
+        document = merger.merged
+        locator = merger
+    else:
+        locator = _DeferredLocator(paths, raws)
+
+    config = _validate(document, locator, paths)
+    locations = _check_addresses(config, locator)
+    loaded = LoadedConfig(
+        config=config,
+        path=path,
+        folder=folder,
+        files=tuple(paths),
+        sha256=digest.hexdigest(),
+        locations=locations,
+        locator=locator.locate,
+    )
+    _check_references(loaded)
+    if isinstance(locator, _Merger) and loaded.state_dir == cache.state_dir:
+        cache.store(document)
+    logger.debug("loaded %d configuration file(s) from %s", len(paths), path)
+    return loaded
+
+
+def _merge(paths: list[Path], raws: list[bytes]) -> _Merger:
+    merger = _Merger()
+    for file_path, raw in zip(paths, raws, strict=True):
+        source, document = _parse(file_path, raw)
+        merger.add(source, document)
+    return merger
+
+
+def _validate(document: dict[str, Any], locator: _Locator, paths: list[Path]) -> Config:
     try:
-        config = Config.model_validate(merger.merged)
+        return Config.model_validate(document)
     except ValidationError as error:
         found: list[PlannerError] = []
         for problem in error.errors():
-            origin, address = merger.locate(tuple(problem["loc"]))
+            origin, address = locator.locate(tuple(problem["loc"]))
             found.append(
                 ConfigError(
                     _describe(dict(problem)),
@@ -312,22 +350,58 @@ def load_config(path: Path) -> LoadedConfig:
         first.related = found[1:]
         raise first from None
 
-    locations = _check_addresses(config, merger)
-    loaded = LoadedConfig(
-        config=config,
-        path=path,
-        folder=folder,
-        files=tuple(paths),
-        sha256=digest.hexdigest(),
-        locations=locations,
-        locator=merger.locate,
-    )
-    _check_references(loaded)
-    logger.debug("loaded %d configuration file(s) from %s", len(paths), path)
-    return loaded
+
+class _Locator(Protocol):
+    def locate(self, loc: tuple[int | str, ...]) -> tuple[Origin | None, str | None]: ...
 
 
-def _check_addresses(config: Config, merger: _Merger) -> dict[str, tuple[int | str, ...]]:
+class _DeferredLocator:
+    """Places errors in a configuration whose parse came from the cache.
+
+    Lines are known only to a real parse, so the files are parsed when the first error needs
+    a place: an unchanged configuration that loads cleanly is never parsed at all.
+    """
+
+    def __init__(self, paths: list[Path], raws: list[bytes]) -> None:
+        self._paths = paths
+        self._raws = raws
+        self._merger: _Merger | None = None
+
+    def locate(self, loc: tuple[int | str, ...]) -> tuple[Origin | None, str | None]:
+        if self._merger is None:
+            self._merger = _merge(self._paths, self._raws)
+        return self._merger.locate(loc)
+
+
+_PROJECT_TABLE = re.compile(
+    r"^[ \t]*\[[ \t]*project[ \t]*\][ \t]*(?:#[^\n]*)?\n(.*?)(?=^[ \t]*\[|\Z)",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+def _likely_state_dir(raws: list[bytes]) -> str:
+    """``[project].state_dir`` found without parsing everything: where the parse cache lives.
+
+    Only the ``[project]`` table is parsed. A guess is enough: the cache is keyed by the
+    digest of every byte, so a wrong folder costs a miss, never a wrong configuration, and
+    the cache is only stored where the full parse says the state folder is.
+    """
+    for raw in raws:
+        found = _PROJECT_TABLE.search(raw.decode("utf-8", "replace"))
+        if found is None:
+            continue
+        try:
+            table = tomllib.loads(found.group(1))
+        except tomllib.TOMLDecodeError:
+            break
+        state_dir = table.get("state_dir")
+        if isinstance(state_dir, str) and state_dir and "\0" not in state_dir:
+            return state_dir
+        return ".planner"
+    return ".planner"
+
+
+def _check_addresses(config: Config, locator: _Locator) -> dict[str, tuple[int | str, ...]]:
     """Every address declared once; returns where each was declared in the merged document."""
     locations: dict[str, tuple[int | str, ...]] = {}
     default_repo = config.github.repo if config.github else None
@@ -335,8 +409,8 @@ def _check_addresses(config: Config, merger: _Merger) -> dict[str, tuple[int | s
     def remember(address: str, section: str, index: int) -> None:
         location = (section, index) if section != "audit.entry" else ("audit", "entry", index)
         if address in locations:
-            here = merger.locate(location)[0] or Origin(Path("?"), None)
-            first = merger.locate(locations[address])[0]
+            here = locator.locate(location)[0] or Origin(Path("?"), None)
+            first = locator.locate(locations[address])[0]
             raise ConfigError(
                 f"{address} is declared twice, here and at {first}; keep one",
                 file=here.file,
@@ -350,7 +424,7 @@ def _check_addresses(config: Config, merger: _Merger) -> dict[str, tuple[int | s
     for index, issue in enumerate(config.issue):
         remember(f"issue.{issue.key}", "issue", index)
         if (issue.repo or default_repo) is None:
-            origin, _ = merger.locate(("issue", index))
+            origin, _ = locator.locate(("issue", index))
             raise ConfigError(
                 "the issue names no repository; set repo here or [github].repo",
                 file=origin.file if origin else None,
@@ -360,7 +434,7 @@ def _check_addresses(config: Config, merger: _Merger) -> dict[str, tuple[int | s
     for index, label in enumerate(config.label):
         repo = label.repo or default_repo
         if repo is None:
-            origin, _ = merger.locate(("label", index))
+            origin, _ = locator.locate(("label", index))
             raise ConfigError(
                 "the label names no repository; set repo here or [github].repo",
                 file=origin.file if origin else None,

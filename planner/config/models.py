@@ -72,6 +72,13 @@ class GitHubSettings(StrictModel):
         description="REST API address; default $GITHUB_API_URL, else https://api.github.com.",
         examples=["https://github.example.com/api/v3"],
     )
+    full_refresh_after: int = Field(
+        86400,
+        ge=0,
+        description="Seconds (on GitHub's clock) after which a plan reads every managed issue "
+        "again instead of only those GitHub reports as changed; 0 reads every issue every time.",
+        examples=[86400],
+    )
 
 
 class LabelSpec(StrictModel):

@@ -17,6 +17,7 @@ an unchanged resource with 304, which costs nothing against the rate limit.
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
 import random
@@ -24,6 +25,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any, TypeVar
 
 from planner.effects import effects
@@ -68,6 +70,9 @@ class GraphQLAnswer:
 
     data: dict[str, Any]
     errors: list[dict[str, Any]] = field(default_factory=list)
+    server_time: str | None = None
+    """GitHub's clock when it answered (its ``Date`` header), as ``YYYY-MM-DDTHH:MM:SSZ``;
+    None when the answer carried no readable date."""
 
     def error_at(self, *path: str | int) -> dict[str, Any] | None:
         """The first error whose path starts with ``path`` (an alias, or repository+alias)."""
@@ -94,6 +99,8 @@ class RestAnswer:
     etag: str | None
     body: Any
     next_url: str | None
+    server_time: str | None = None
+    """GitHub's clock when it answered, as for ``GraphQLAnswer.server_time``."""
 
     @property
     def is_not_modified(self) -> bool:
@@ -263,10 +270,11 @@ class GitHubClient:
         self._judge_common(status, headers, body, purpose)
 
         etag = headers.get("etag")
+        answered_at = server_time(headers)
         if status == 304:
-            return RestAnswer(304, etag, None, None)
+            return RestAnswer(304, etag, None, None, answered_at)
         if status in (404, 410):
-            return RestAnswer(status, None, None, None)
+            return RestAnswer(status, None, None, None, answered_at)
         if status != 200 or body is None:
             message = str(body.get("message") or "") if isinstance(body, dict) else ""
             raise GitHubError(
@@ -274,7 +282,7 @@ class GitHubClient:
                 "check the configuration and the token's permissions"
             )
         link = _NEXT_LINK.search(str(headers.get("link") or ""))
-        return RestAnswer(200, etag, body, link.group(1) if link else None)
+        return RestAnswer(200, etag, body, link.group(1) if link else None, answered_at)
 
     def _judge_common(self, status: int, headers: dict[str, Any], body: Any, purpose: str) -> None:
         """Failures REST and GraphQL share: 5xx, rate limits, a refused token."""
@@ -326,7 +334,7 @@ class GitHubClient:
             if any(hint in reasons.lower() for hint in _TIMEOUT_MESSAGES):
                 raise _Retry("GitHub timed out executing it", is_too_large=True)
             raise GitHubError(f"GitHub refused {purpose}: {reasons}")
-        return GraphQLAnswer(data, errors)
+        return GraphQLAnswer(data, errors, server_time(headers))
 
     def _until_reset(self, headers: dict[str, Any]) -> float:
         reset = _number(headers.get("x-ratelimit-reset"), 0)
@@ -352,6 +360,24 @@ class GitHubClient:
             purpose,
         )
         self.sleep(limited.seconds)
+
+
+def server_time(headers: dict[str, Any]) -> str | None:
+    """GitHub's clock from an answer's ``Date`` header, in GitHub's timestamp format.
+
+    This, never the local clock, is what planner compares GitHub's timestamps with: a
+    machine whose clock is off by minutes must not make a change look older than it is.
+    """
+    raw = headers.get("date")
+    if not raw:
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(str(raw))
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse_json(text: str) -> Any:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -42,6 +42,16 @@ MILESTONE_FIELDS = "nodes { id title } pageInfo { hasNextPage endCursor }"
 RECENT_ISSUES = (
     "issues(first: 100, orderBy: {field: CREATED_AT, direction: DESC}%s) "
     "{ nodes { ...IssueFields } pageInfo { hasNextPage endCursor } }"
+)
+
+COUNTED_ISSUES = (
+    "counted: issues(first: 1, orderBy: {field: CREATED_AT, direction: DESC}) "
+    "{ totalCount nodes { number } }"
+)
+MOVED_ISSUES = (
+    "moved: issues(first: 100%s, filterBy: {since: %s}, "
+    "orderBy: {field: UPDATED_AT, direction: DESC}) "
+    "{ totalCount nodes { ...IssueFields } pageInfo { hasNextPage endCursor } }"
 )
 
 _MARKER = re.compile(r"(?:\r?\n){0,2}<!-- planner:key=([a-z0-9][a-z0-9._-]*) -->\s*\Z")
@@ -139,6 +149,33 @@ class RemoteLabel:
     description: str | None
 
 
+@dataclass(frozen=True)
+class IssueActivity:
+    """What one read saw of a repository's issues as a whole: which moved, and how many exist.
+
+    This is what lets a plan read only the issues that changed (see ``observed``): GitHub
+    moves an issue's ``updatedAt`` on every change to it, so the issues updated since a
+    time are every issue that can differ from what was seen before that time.
+    """
+
+    repo: str
+    since: str | None
+    """The time asked about (GitHub's clock); None when only the counts were asked for."""
+    seen_at: str | None
+    """GitHub's clock when it answered (the ``Date`` of the first answer)."""
+    moved: tuple[RemoteIssue, ...] = ()
+    """Every issue updated at or after ``since``, newest first (empty without ``since``)."""
+    is_complete: bool = True
+    """False when the pages of ``moved`` did not add up to the count GitHub gave for them
+    (something moved between two pages), so ``moved`` may lack an issue."""
+    total: int | None = None
+    """Issues (not pull requests) in the repository when the first answer was made; None
+    when the API read through cannot count them."""
+    highest_number: int | None = None
+    """The highest issue number in the first answer: every issue numbered up to it existed
+    before that answer was made, because GitHub never hands out a number twice."""
+
+
 @dataclass
 class RepositoryFacts:
     """What planner needs to know about one repository to plan and write its issues."""
@@ -152,6 +189,8 @@ class RepositoryFacts:
     recent: list[RemoteIssue] | None = None
     """The newest 100 issues, when they were asked for (to find issues by marker)."""
     recent_cursor: str | None = None
+    activity: IssueActivity | None = None
+    """The repository's issue activity, when it was asked for with the facts."""
 
     def label(self, name: str) -> RemoteLabel | None:
         return self.labels.get(name.casefold())
@@ -164,15 +203,19 @@ def read_repositories(
     logins: Iterable[str] = (),
     with_milestones: bool = True,
     recent_for: Iterable[str] = (),
+    activity_since: Mapping[str, str | None] | None = None,
 ) -> tuple[dict[str, RepositoryFacts], dict[str, str | None]]:
     """Repositories (labels, milestones, newest issues if asked) and user ids, in one request.
 
     Further pages of labels or milestones, where a repository has more than 100, cost one
     request each. Users come back by casefolded login, None for a login GitHub does not know.
+    For the repositories in ``activity_since`` the same request also asks for their issue
+    activity (see ``read_activity``), which a plan of unchanged issues then needs no more.
     """
     repo_list = sorted(set(repos))
     login_list = sorted({login.casefold(): login for login in logins}.values())
     wants_recent = set(recent_for)
+    activity_since = activity_since or {}
     if not repo_list and not login_list:
         return {}, {}
 
@@ -184,6 +227,8 @@ def read_repositories(
             inner.append(f"milestones(first: 100, states: [OPEN, CLOSED]) {{ {MILESTONE_FIELDS} }}")
         if repo in wants_recent:
             inner.append("recent: " + RECENT_ISSUES % "")
+        if repo in activity_since:
+            inner.extend(_activity_fields(activity_since[repo]))
         parts.append(
             f"r{index}: repository(owner: {literal(owner)}, name: {literal(name)}) "
             f"{{ {' '.join(inner)} }}"
@@ -191,7 +236,7 @@ def read_repositories(
     for index, login in enumerate(login_list):
         parts.append(f"u{index}: user(login: {literal(login)}) {{ id login }}")
     document = "query {\n" + "\n".join(parts) + "\n}\n"
-    if wants_recent:
+    if wants_recent or any(since is not None for since in activity_since.values()):
         document += ISSUE_FIELDS
 
     answer = client.query(document, purpose=_describe_context(repo_list, login_list))
@@ -214,6 +259,8 @@ def read_repositories(
             found.recent = [RemoteIssue.from_node(repo, n) for n in node["recent"]["nodes"]]
             page = node["recent"]["pageInfo"]
             found.recent_cursor = page["endCursor"] if page["hasNextPage"] else None
+        if repo in activity_since:
+            found.activity = _activity(client, repo, node, activity_since[repo], answer)
         facts[repo] = found
 
     users: dict[str, str | None] = {}
@@ -265,6 +312,99 @@ def _follow_milestone_pages(
         connection = _repository(answer, facts.repo)["milestones"]
         facts.milestones.update({m["title"]: m["id"] for m in connection["nodes"]})
         page = connection["pageInfo"]
+
+
+def read_activity(
+    client: GitHubClient, since_by_repo: Mapping[str, str | None]
+) -> dict[str, IssueActivity]:
+    """Each repository's issue count and the issues updated since a time, in one request.
+
+    The first 100 moved issues of every repository come in that one request; more cost one
+    request per further 100. ``since`` None asks for the counts only.
+    """
+    repo_list = sorted(since_by_repo)
+    if not repo_list:
+        return {}
+    parts = []
+    for index, repo in enumerate(repo_list):
+        owner, name = split_repo(repo)
+        inner = " ".join(_activity_fields(since_by_repo[repo]))
+        parts.append(
+            f"r{index}: repository(owner: {literal(owner)}, name: {literal(name)}) {{ {inner} }}"
+        )
+    document = "query {\n" + "\n".join(parts) + "\n}\n"
+    if any(since is not None for since in since_by_repo.values()):
+        document += ISSUE_FIELDS
+    answer = client.query(document, purpose=f"reading what changed in {', '.join(repo_list)}")
+
+    found: dict[str, IssueActivity] = {}
+    for index, repo in enumerate(repo_list):
+        node = answer.data.get(f"r{index}")
+        if node is None:
+            raise GitHubError(
+                f"the repository {repo} does not exist or the token cannot see it "
+                f"({_message(answer.error_at(f'r{index}'))}); check the repo setting and the token"
+            )
+        found[repo] = _activity(client, repo, node, since_by_repo[repo], answer)
+    return found
+
+
+def _activity_fields(since: str | None) -> list[str]:
+    fields = [COUNTED_ISSUES]
+    if since is not None:
+        fields.append(MOVED_ISSUES % ("", literal(since)))
+    return fields
+
+
+def _activity(
+    client: GitHubClient,
+    repo: str,
+    node: dict[str, Any],
+    since: str | None,
+    answer: GraphQLAnswer,
+) -> IssueActivity:
+    """The activity in one repository's node, following the pages of moved issues."""
+    counted = node["counted"]
+    numbers = [int(n["number"]) for n in counted["nodes"]]
+    if since is None:
+        return IssueActivity(
+            repo=repo,
+            since=None,
+            seen_at=answer.server_time,
+            total=int(counted["totalCount"]),
+            highest_number=max(numbers, default=None),
+        )
+
+    connection = node["moved"]
+    expected = int(connection["totalCount"])
+    moved = [RemoteIssue.from_node(repo, n) for n in connection["nodes"]]
+    # Only numbers from this one answer: a later page is read after issues may have arrived.
+    numbers.extend(issue.number for issue in moved)
+    page = connection["pageInfo"]
+    owner, name = split_repo(repo)
+    while page["hasNextPage"]:
+        later = client.query(
+            f"query($after: String) {{ repository(owner: {literal(owner)}, name: {literal(name)}) "
+            f"{{ {MOVED_ISSUES % (', after: $after', literal(since))} }} }}\n{ISSUE_FIELDS}",
+            {"after": page["endCursor"]},
+            purpose=f"reading what changed in {repo}",
+        )
+        connection = _repository(later, repo)["moved"]
+        moved.extend(RemoteIssue.from_node(repo, n) for n in connection["nodes"])
+        page = connection["pageInfo"]
+
+    # An issue updated again while the pages are read jumps to the first page, which was
+    # read already; the pages then hold fewer distinct issues than GitHub counted.
+    distinct = {issue.number: issue for issue in reversed(moved)}
+    return IssueActivity(
+        repo=repo,
+        since=since,
+        seen_at=answer.server_time,
+        moved=tuple(sorted(distinct.values(), key=lambda i: i.updated_at, reverse=True)),
+        is_complete=len(distinct) >= expected,
+        total=int(counted["totalCount"]),
+        highest_number=max(numbers, default=None),
+    )
 
 
 def read_issues(
@@ -374,8 +514,17 @@ class GitHubReader(Protocol):
         with_milestones: bool = True,
         recent_for: Iterable[str] = (),
         for_writing: bool = False,
+        activity_since: Mapping[str, str | None] | None = None,
     ) -> tuple[dict[str, RepositoryFacts], dict[str, str | None]]:
-        """Repositories' labels and milestones, and user ids by casefolded login."""
+        """Repositories' labels and milestones, and user ids by casefolded login.
+
+        With ``activity_since``, each of those repositories' facts also carry its
+        ``IssueActivity`` since the given time.
+        """
+        ...
+
+    def activity(self, since_by_repo: Mapping[str, str | None]) -> dict[str, IssueActivity]:
+        """Each repository's ``IssueActivity`` since the given time (None: counts only)."""
         ...
 
     def issues(self, repo: str, numbers: Iterable[int]) -> dict[int, RemoteIssue | None]:
@@ -403,6 +552,7 @@ class GraphQLReader:
         with_milestones: bool = True,
         recent_for: Iterable[str] = (),
         for_writing: bool = False,
+        activity_since: Mapping[str, str | None] | None = None,
     ) -> tuple[dict[str, RepositoryFacts], dict[str, str | None]]:
         # The repository's id comes in the same request either way, so for_writing is moot.
         return read_repositories(
@@ -411,7 +561,11 @@ class GraphQLReader:
             logins=logins,
             with_milestones=with_milestones,
             recent_for=recent_for,
+            activity_since=activity_since,
         )
+
+    def activity(self, since_by_repo: Mapping[str, str | None]) -> dict[str, IssueActivity]:
+        return read_activity(self.client, since_by_repo)
 
     def issues(self, repo: str, numbers: Iterable[int]) -> dict[int, RemoteIssue | None]:
         return read_issues(self.client, repo, numbers)

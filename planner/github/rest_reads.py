@@ -14,13 +14,20 @@ from __future__ import annotations
 
 import logging
 import urllib.parse
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from planner.errors import GitHubError
 from planner.github.client import GitHubClient
 from planner.github.etags import CachedAnswer, EtagCache
-from planner.github.reads import PAGE_SIZE, RemoteIssue, RemoteLabel, RepositoryFacts, split_repo
+from planner.github.reads import (
+    PAGE_SIZE,
+    IssueActivity,
+    RemoteIssue,
+    RemoteLabel,
+    RepositoryFacts,
+    split_repo,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +46,7 @@ class RestReader:
         self.client = client
         self.cache = cache
         self._issue_lists: dict[str, list[RemoteIssue]] = {}
+        self._listed_at: dict[str, str | None] = {}
 
     def repositories(
         self,
@@ -48,13 +56,15 @@ class RestReader:
         with_milestones: bool = True,
         recent_for: Iterable[str] = (),
         for_writing: bool = False,
+        activity_since: Mapping[str, str | None] | None = None,
     ) -> tuple[dict[str, RepositoryFacts], dict[str, str | None]]:
         """Labels (and milestones) of each repository, and user ids by casefolded login.
 
         One request per page of labels and of milestones, one per user. The repository's
         own id is read only ``for_writing`` (creating an issue or label needs it), so a plan
         does not pay for it. ``recent_for`` is accepted for the GraphQL reader's sake: here
-        the marker lookup reads the issue list, which serves the numbered issues too.
+        the marker lookup reads the issue list, which serves the numbered issues too, and
+        the activity of such a repository is then taken from that list (see ``activity``).
         """
         try:
             facts: dict[str, RepositoryFacts] = {}
@@ -89,9 +99,92 @@ class RestReader:
                     _user_entry,
                 )
                 users[login.casefold()] = str(user["node_id"]) if user else None
+
+            if activity_since:
+                for repo, activity in self._activity(activity_since, set(recent_for)).items():
+                    facts[repo].activity = activity
             return facts, users
         finally:
             self.cache.save()
+
+    def activity(self, since_by_repo: Mapping[str, str | None]) -> dict[str, IssueActivity]:
+        """What moved in each repository since a time, through REST's ``since`` filter.
+
+        One request per 100 moved issues, never answered from the ETag cache: the time in
+        the address changes from plan to plan, so cached answers would only pile up. A
+        repository asked about with no time is listed whole instead (the list is what its
+        full read needs anyway), which also gives the count REST cannot otherwise tell.
+        """
+        try:
+            return self._activity(since_by_repo, set())
+        finally:
+            self.cache.save()
+
+    def _activity(
+        self, since_by_repo: Mapping[str, str | None], listed_anyway: set[str]
+    ) -> dict[str, IssueActivity]:
+        found: dict[str, IssueActivity] = {}
+        for repo, since in sorted(since_by_repo.items()):
+            if since is None or repo in listed_anyway or repo in self._issue_lists:
+                found[repo] = self._activity_from_list(repo, since)
+            else:
+                found[repo] = self._moved_since(repo, since)
+        return found
+
+    def _activity_from_list(self, repo: str, since: str | None) -> IssueActivity:
+        issues = self._issue_list(repo)
+        moved = [issue for issue in issues if since is not None and issue.updated_at >= since]
+        return IssueActivity(
+            repo=repo,
+            since=since,
+            seen_at=self._listed_at.get(repo),
+            moved=tuple(sorted(moved, key=lambda i: (i.updated_at, i.number), reverse=True)),
+            total=len(issues),
+            highest_number=max((issue.number for issue in issues), default=None),
+        )
+
+    def _moved_since(self, repo: str, since: str) -> IssueActivity:
+        # Limitation: REST cannot count a repository's issues without listing them all, so
+        # an activity read this way has no total, and an issue deleted or transferred away
+        # since the last full read goes unnoticed until the next full read (at the latest
+        # after [github].full_refresh_after, or with --refresh=full). GraphQL reads count.
+        purpose = f"reading what changed in {repo}"
+        next_url: str | None = self._url(
+            repo,
+            "issues",
+            state="all",
+            since=since,
+            sort="updated",
+            direction="desc",
+            per_page=PAGE_SIZE,
+        )
+        entries: list[dict[str, Any]] = []
+        seen_at: str | None = None
+        highest: int | None = None
+        is_first = True
+        while next_url is not None:
+            answer = self.client.get(next_url, etag=None, purpose=purpose)
+            if answer.is_missing or answer.body is None:
+                raise GitHubError(self._missing_repository(repo))
+            page = _issue_entries(answer.body)
+            if is_first:
+                seen_at = answer.server_time
+                highest = max((int(e["number"]) for e in page), default=None)
+                is_first = False
+            entries.extend(page)
+            next_url = answer.next_url
+        by_number: dict[int, RemoteIssue] = {}
+        for entry in reversed(entries):
+            by_number[int(entry["number"])] = _remote_issue(repo, entry)
+        return IssueActivity(
+            repo=repo,
+            since=since,
+            seen_at=seen_at,
+            moved=tuple(
+                sorted(by_number.values(), key=lambda i: (i.updated_at, i.number), reverse=True)
+            ),
+            highest_number=highest,
+        )
 
     def issues(self, repo: str, numbers: Iterable[int]) -> dict[int, RemoteIssue | None]:
         """Issues by number, from the repository's issue list; None for a number not found.
@@ -139,12 +232,13 @@ class RestReader:
         known = self._issue_lists.get(repo)
         if known is not None:
             return known
-        entries = self._pages(
+        entries, listed_at = self._pages_seen_at(
             self._url(repo, "issues", state="all", per_page=PAGE_SIZE),
             f"listing the issues of {repo}",
             repo,
             _issue_entries,
         )
+        self._listed_at[repo] = listed_at
         # A page boundary can shift while the list is read (an issue opened meanwhile moves
         # one down a page), so an issue may come twice; the last copy read is as new as any.
         # Limitation: the whole list is read even when the configuration names a handful of
@@ -179,37 +273,49 @@ class RestReader:
 
     def _pages(self, url: str, purpose: str, repo: str, reduce: Reduce) -> list[Any]:
         """Every item of a list, page after page, each page from the cache if unchanged."""
+        return self._pages_seen_at(url, purpose, repo, reduce)[0]
+
+    def _pages_seen_at(
+        self, url: str, purpose: str, repo: str, reduce: Reduce
+    ) -> tuple[list[Any], str | None]:
+        """``_pages``, and GitHub's clock when it answered for the first page."""
         items: list[Any] = []
+        first_seen_at: str | None = None
         next_url: str | None = url
         while next_url is not None:
-            answer = self._cached_get(next_url, purpose, reduce)
+            answer, seen_at = self._cached_get(next_url, purpose, reduce)
             if answer is None:
                 raise GitHubError(self._missing_repository(repo))
+            if next_url == url:
+                first_seen_at = seen_at
             items.extend(answer.body)
             next_url = answer.next_url
-        return items
+        return items, first_seen_at
 
     def _one(self, url: str, purpose: str, reduce: Reduce) -> Any:
         """One resource (reduced), or None when GitHub has none at ``url``."""
-        answer = self._cached_get(url, purpose, reduce)
+        answer, _ = self._cached_get(url, purpose, reduce)
         return answer.body if answer is not None else None
 
-    def _cached_get(self, url: str, purpose: str, reduce: Reduce) -> CachedAnswer | None:
+    def _cached_get(
+        self, url: str, purpose: str, reduce: Reduce
+    ) -> tuple[CachedAnswer | None, str | None]:
+        """The answer (from the cache on a 304) and GitHub's clock when it answered."""
         cached = self.cache.get(url)
         answer = self.client.get(url, etag=cached.etag if cached else None, purpose=purpose)
         if answer.is_missing:
-            return None
+            return None, answer.server_time
         if answer.is_not_modified and cached is not None:
-            return cached
+            return cached, answer.server_time
         if answer.is_not_modified:
             # A 304 to a request that sent no ETag would be GitHub's mistake; read afresh.
             answer = self.client.get(url, etag=None, purpose=purpose)
             if answer.is_missing:
-                return None
+                return None, answer.server_time
         fresh = CachedAnswer(answer.etag or "", reduce(answer.body), answer.next_url)
         if answer.etag:
             self.cache.put(url, fresh)
-        return fresh
+        return fresh, answer.server_time
 
     def _url(self, repo: str, collection: str, **query: str | int) -> str:
         owner, name = split_repo(repo)

@@ -12,7 +12,7 @@ import fnmatch
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from planner.errors import PlanError
 from planner.plan.model import Change
@@ -71,6 +71,9 @@ class PlanRequest:
     workspace: Workspace
     state: State
     targets: TargetFilter
+    refresh: Literal["auto", "full"] = "auto"
+    """``auto``: kinds that keep observations of remote objects may read only what changed
+    since; ``full``: read every object again (``--refresh=full``)."""
 
 
 @dataclass

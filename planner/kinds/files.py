@@ -13,15 +13,15 @@ import logging
 import os
 import posixpath
 import stat
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-
-from deepdiff import DeepDiff
 
 from planner.apply.checkpoint import BeforeImage, Checkpoint, PackWriter
 from planner.apply.run import ApplyRun
 from planner.effects import effects
 from planner.errors import PlanError, StalePlanError
+from planner.filestat import ObservedFiles
 from planner.kinds.base import BatchShape, Capture, PlanRequest, ResourceKind
 from planner.plan.model import SENSITIVE, Action, Change
 from planner.state import FileRecord, State
@@ -60,18 +60,22 @@ class DesiredFile:
     mode: int | None
     sensitive: bool = False
     remove_dirs: tuple[str, ...] = field(default=())
+    sha256: str | None = field(init=False, repr=False, compare=False)
+    """SHA-256 of ``content``; None when the file should be absent."""
+    digest: str = field(init=False, repr=False, compare=False)
+    """What a saved plan pins of this desired file."""
+
+    def __post_init__(self) -> None:
+        # Computed once here: an unchanged plan compares each file by these two digests.
+        sha256 = hashlib.sha256(self.content).hexdigest() if self.content is not None else None
+        object.__setattr__(self, "sha256", sha256)
+        object.__setattr__(
+            self, "digest", _digest("present" if self.is_present else "absent", sha256, self.mode)
+        )
 
     @property
     def is_present(self) -> bool:
         return self.content is not None
-
-    @property
-    def sha256(self) -> str | None:
-        return hashlib.sha256(self.content).hexdigest() if self.content is not None else None
-
-    @property
-    def digest(self) -> str:
-        return _digest("present" if self.is_present else "absent", self.sha256, self.mode)
 
     def is_met_by(self, current: FileSnapshot | None) -> bool:
         if self.content is None:
@@ -80,11 +84,34 @@ class DesiredFile:
             return False
         return self.mode is None or current.mode == self.mode
 
+    def is_met_by_digest(self, sha256: str, mode: int) -> bool:
+        """Whether a present file whose bytes hash to ``sha256`` already is as wanted."""
+        if self.content is None or sha256 != self.sha256:
+            return False
+        return self.mode is None or mode == self.mode
+
 
 def _fingerprint(current: FileSnapshot | None) -> str:
     if current is None:
         return "absent"
-    return f"sha256:{current.sha256}:mode:{current.mode:04o}"
+    return _fingerprint_of(current.sha256, current.mode)
+
+
+def _fingerprint_of(sha256: str, mode: int) -> str:
+    """What a plan saw of a file, as apply's stale-plan check compares it after re-reading."""
+    return f"sha256:{sha256}:mode:{mode:04o}"
+
+
+def _unchanged(address: str, fingerprint: str, want: DesiredFile) -> Change:
+    """The no-op change of a file that already is as declared."""
+    return Change(
+        address=address,
+        kind="file",
+        action=Action.NO_OP,
+        fingerprint=fingerprint,
+        desired_digest=want.digest,
+        sensitive=want.sensitive,
+    )
 
 
 def _show(content: bytes | None, mode: int | None, sensitive: bool) -> dict[str, object] | None:
@@ -114,10 +141,56 @@ def _changed_fields(before: dict[str, object] | None, after: dict[str, object] |
     """The fields a reader cares about that differ (content stands for its digest and size)."""
     if before is None or after is None:
         return sorted(set((after or before or {}).keys()) - {"sha256", "size"})
+    # Imported here: deepdiff pulls in numpy, a third of a second that a plan finding nothing
+    # to change should not pay.
+    from deepdiff import DeepDiff
+
     roots = {str(key) for key in DeepDiff(before, after).affected_root_keys}
     if roots & {"sha256", "size"}:
         roots.add("content")
     return sorted(roots - {"sha256", "size"})
+
+
+class _Looks:
+    """How one plan finds out what files hold: a stat first, the bytes only when needed.
+
+    Every file read and hashed is observed (its stat and digest remembered for the next plan);
+    ``started_ns``, taken before the first stat, is the moment those observations are dated
+    with, which is what the racy-timestamp rule of ``planner.filestat`` needs. With a full
+    refresh no observation is trusted, but what is read is still remembered.
+    """
+
+    def __init__(self, observed: ObservedFiles, *, is_full_refresh: bool) -> None:
+        self.observed = observed
+        self.is_full_refresh = is_full_refresh
+        self.started_ns = time.time_ns()
+        self.stat_count = 0
+        self.vouched_count = 0
+        self.hashed_count = 0
+
+    def stat(self, tree: Tree, rel_path: str, address: str) -> os.stat_result | None:
+        self.stat_count += 1
+        info = tree.stat_regular(rel_path, address)
+        if info is None:
+            self.observed.forget(rel_path)
+        return info
+
+    def vouched_digest(self, rel_path: str, info: os.stat_result) -> str | None:
+        if self.is_full_refresh:
+            return None
+        digest = self.observed.digest_if_unchanged(rel_path, info)
+        if digest is not None:
+            self.vouched_count += 1
+        return digest
+
+    def read(self, tree: Tree, rel_path: str, address: str) -> FileSnapshot | None:
+        current = tree.read(rel_path, address)
+        if current is None:
+            self.observed.forget(rel_path)
+            return None
+        self.hashed_count += 1
+        self.observed.record(rel_path, current, current.sha256, self.started_ns)
+        return current
 
 
 class FileKind(ResourceKind):
@@ -147,26 +220,52 @@ class FileKind(ResourceKind):
         workspace = request.workspace
         desired = self.desired(workspace)
         changes: list[Change] = []
+        observed = ObservedFiles.load(workspace.state_dir, workspace.root)
+        looks = _Looks(observed, is_full_refresh=request.refresh == "full")
 
         with Tree(workspace.root) as tree:
             for address, want in desired.items():
-                if not request.targets.matches(address):
-                    continue
-                current = tree.read(want.path, address)
-                # Limitation: sensitivity is remembered only for files planner wrote. A file
-                # that was declared sensitive but already held its content (never written,
-                # so never recorded) shows its old content if the flag is later removed
-                # together with a content change.
-                record = request.state.files.get(want.path)
-                was_sensitive = record is not None and record.sensitive
-                changes.append(self._diff(address, want, current, was_sensitive=was_sensitive))
+                if request.targets.matches(address):
+                    changes.append(self._plan_declared(tree, address, want, looks, request.state))
 
             for path, record in request.state.files.items():
                 address = f"file.{path}"
                 if address in desired or not request.targets.matches(address):
                     continue
-                changes.append(self._release(tree, address, path, record))
+                changes.append(self._release(tree, address, path, record, looks))
+
+        logger.debug(
+            "files: %d stat'ed, %d vouched for by their observation, %d read and hashed",
+            looks.stat_count,
+            looks.vouched_count,
+            looks.hashed_count,
+        )
+        if request.targets.is_everything:
+            observed.keep_only([*(w.path for w in desired.values()), *request.state.files])
+        observed.save()
         return changes
+
+    def _plan_declared(
+        self, tree: Tree, address: str, want: DesiredFile, looks: _Looks, state: State
+    ) -> Change:
+        """Stat the file; read and hash it only when no settled observation vouches for it."""
+        info = looks.stat(tree, want.path, address)
+        if info is None:
+            return self._diff(address, want, None)
+
+        vouched = looks.vouched_digest(want.path, info)
+        mode = stat.S_IMODE(info.st_mode)
+        if vouched is not None and want.is_met_by_digest(vouched, mode):
+            return _unchanged(address, _fingerprint_of(vouched, mode), want)
+
+        current = looks.read(tree, want.path, address)
+        # Limitation: sensitivity is remembered only for files planner wrote. A file that was
+        # declared sensitive but already held its content (never written, so never
+        # recorded) shows its old content if the flag is later removed together with a
+        # content change.
+        record = state.files.get(want.path)
+        was_sensitive = record is not None and record.sensitive
+        return self._diff(address, want, current, was_sensitive=was_sensitive)
 
     def _diff(
         self,
@@ -178,14 +277,7 @@ class FileKind(ResourceKind):
     ) -> Change:
         fingerprint = _fingerprint(current)
         if want.is_met_by(current):
-            return Change(
-                address=address,
-                kind="file",
-                action=Action.NO_OP,
-                fingerprint=fingerprint,
-                desired_digest=want.digest,
-                sensitive=want.sensitive,
-            )
+            return _unchanged(address, fingerprint, want)
 
         hide_before = want.sensitive or was_sensitive
         before = _show(current.content, current.mode, hide_before) if current else None
@@ -210,8 +302,10 @@ class FileKind(ResourceKind):
             sensitive=want.sensitive,
         )
 
-    def _release(self, tree: Tree, address: str, path: str, record: FileRecord) -> Change:
-        current = tree.read(path, address)
+    def _release(
+        self, tree: Tree, address: str, path: str, record: FileRecord, looks: _Looks
+    ) -> Change:
+        current = looks.read(tree, path, address)
         if record.created and current is not None:
             return Change(
                 address=address,

@@ -23,10 +23,11 @@ from typing import Any
 
 from planner.apply.checkpoint import BeforeImage, Checkpoint, PackWriter
 from planner.apply.run import ApplyRun
-from planner.config.models import IssueSpec
+from planner.config.models import GitHubSettings, IssueSpec
 from planner.errors import GitHubError, PlanError, StalePlanError
 from planner.github import GitHubReader, reader_for, writer_for
 from planner.github.mutations import DEFAULT_BATCH_SIZE, Mutation, MutationRunner
+from planner.github.observed import IncrementalIssueReader, IssueObservations, Refresh
 from planner.github.reads import RemoteIssue, RepositoryFacts, with_marker
 from planner.kinds.base import BatchShape, Capture, PlanRequest, ResourceKind
 from planner.plan.model import Action, Change
@@ -196,22 +197,27 @@ class IssueKind(ResourceKind):
             return changes
 
         reader = reader_for(workspace)
+        incremental = _incremental_reader(workspace, reader, request.refresh)
         numbers = {
             address: _known_number(want, request.state.issues.get(want.key))
             for address, want in selected.items()
         }
+        numbered = [(selected[a].repo, n) for a, n in numbers.items() if n is not None]
         unnumbered = {selected[a].repo for a, n in numbers.items() if n is None}
         facts, users = reader.repositories(
             {want.repo for want in selected.values()},
             logins=[login for w in selected.values() for login in w.values.get("assignees", [])],
             with_milestones=any("milestone" in w.values for w in selected.values()),
             recent_for=unnumbered,
+            activity_since=incremental.since(repo for repo, _ in numbered),
         )
         self._check_references(workspace, selected, facts, users)
 
-        issues = _read_numbered(
-            reader, [(selected[a].repo, n) for a, n in numbers.items() if n is not None]
-        )
+        issues: dict[tuple[str, int], RemoteIssue] = {}
+        if numbered:
+            activity = {repo: f.activity for repo, f in facts.items() if f.activity is not None}
+            issues = incremental.read(numbered, activity)
+            incremental.save(managed=_managed(declared, request.state))
         marked = _find_created(
             reader,
             facts,
@@ -325,7 +331,7 @@ class IssueKind(ResourceKind):
     def capture(self, run: ApplyRun, changes: list[Change], pack: PackWriter) -> Capture:
         # Refused here, before the checkpoint or any change, when there is no token to write.
         writer_for(run.workspace)
-        reader = reader_for(run.workspace)
+        incremental = _incremental_reader(run.workspace, reader_for(run.workspace))
         capture = Capture()
         wanted: list[tuple[str, int]] = []
         for change in changes:
@@ -341,7 +347,11 @@ class IssueKind(ResourceKind):
                 continue
             wanted.append(identity)
 
-        issues = _read_numbered(reader, wanted)
+        # The same read as the plan's: what moved since its observations, so an issue that
+        # changed after the plan (its fingerprint holds updatedAt) is stale.
+        issues = incremental.read(wanted) if wanted else {}
+        if wanted:
+            incremental.save()
         for change in changes:
             identity = identity_of(change.fingerprint)
             if identity is None:
@@ -382,7 +392,10 @@ class IssueKind(ResourceKind):
             self._look_again(reader, checkpoint, batch, targets)
         unread = [t for t in targets if t.number is not None and t.current is None]
         if unread:
-            self._read_current(reader, unread)
+            # On recovery every target is read again: through the observations, whose
+            # read of what moved also sees what the stopped apply changed.
+            incremental = _incremental_reader(run.workspace, reader) if run.is_recovering else None
+            self._read_current(reader, unread, incremental)
 
         facts, users = reader.repositories(
             {t.want.repo for t in targets},
@@ -464,10 +477,17 @@ class IssueKind(ResourceKind):
             target.current = None
 
     @staticmethod
-    def _read_current(reader: GitHubReader, targets: list[_Target]) -> None:
-        issues = _read_numbered(
-            reader, [(t.want.repo, t.number) for t in targets if t.number is not None]
-        )
+    def _read_current(
+        reader: GitHubReader,
+        targets: list[_Target],
+        incremental: IncrementalIssueReader | None = None,
+    ) -> None:
+        identities = [(t.want.repo, t.number) for t in targets if t.number is not None]
+        if incremental is not None:
+            issues = incremental.read(identities)
+            incremental.save()
+        else:
+            issues = _read_numbered(reader, identities)
         for target in targets:
             assert target.number is not None
             found = issues.get((target.want.repo, target.number))
@@ -763,6 +783,26 @@ _INPUT_FIELDS: dict[str, tuple[str, ...]] = {
     "updateIssue": ("title", "body", "labels", "assignees", "milestone", "state"),
     "closeIssue": ("state", "state_reason"),
 }
+
+
+def _incremental_reader(
+    workspace: Workspace, reader: GitHubReader, refresh: Refresh = "auto"
+) -> IncrementalIssueReader:
+    """Reads by number through the state folder's observations (see ``observed``)."""
+    settings = workspace.loaded.config.github or GitHubSettings()
+    return IncrementalIssueReader(
+        reader,
+        IssueObservations.load(workspace.state_dir),
+        refresh=refresh,
+        full_refresh_after=settings.full_refresh_after,
+    )
+
+
+def _managed(declared: Mapping[str, DesiredIssue], state: State) -> set[tuple[str, int]]:
+    """Every issue the configuration or the state names by number, targeted or not."""
+    managed = {(want.repo, want.number) for want in declared.values() if want.number is not None}
+    managed.update((record.repo, record.number) for record in state.issues.values())
+    return managed
 
 
 def _known_number(want: DesiredIssue, record: IssueRecord | None) -> int | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Literal
 
 from planner import __version__
 from planner.kinds import KINDS
@@ -60,10 +61,16 @@ def add_record_batch(workspace: Workspace, changes: list[Change], batches: list[
     batches.append(Batch(index=len(batches) + 1, kind="audit", operations=0, requests=1, note=note))
 
 
-def build_plan(workspace: Workspace, state: State, targets: list[str]) -> Plan:
+def build_plan(
+    workspace: Workspace,
+    state: State,
+    targets: list[str],
+    *,
+    refresh: Literal["auto", "full"] = "auto",
+) -> Plan:
     """Plan the changes that bring what is there to what is declared."""
     target_filter = TargetFilter(targets)
-    request = PlanRequest(workspace=workspace, state=state, targets=target_filter)
+    request = PlanRequest(workspace=workspace, state=state, targets=target_filter, refresh=refresh)
 
     changes: list[Change] = []
     for kind in KINDS:

@@ -121,6 +121,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self.send_response(answer.status)
             for name, value in answer.headers.items():
+                if name.lower() == "date":
+                    continue  # send_response sent it, from the server clock (below)
                 self.send_header(name, value)
             if payload or answer.status not in (204, 304):
                 self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -133,6 +135,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = _dispatch
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header, from the server clock: GitHub sends one, from its own clock."""
+        return email.utils.format_datetime(self.server.fake.clock.now(), usegmt=True)
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s " + format, self.address_string(), *args)
