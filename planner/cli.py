@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import json
 import logging
@@ -13,6 +14,13 @@ from collections.abc import Sequence
 from planner import __version__
 from planner.console import Console
 from planner.errors import PlannerError
+
+GC_THRESHOLDS = (100_000, 20, 100)
+"""The collector's thresholds while a command runs. A plan builds one small object after
+another (records, declared files, changes) and frees almost none, so with the default of a
+collection every 700 allocations the collector scans the growing heap over and over: a third
+of an unchanged plan of 100,000 files. Planner makes few reference cycles, so collecting
+rarely costs little memory."""
 
 COMMANDS = (
     "validate",
@@ -170,6 +178,7 @@ def _configure_logging(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    gc.set_threshold(*GC_THRESHOLDS)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from planner.effects import effects, write_private_file
-from planner.envelope import seal, unseal
+from planner.envelope import seal_json, unseal
 from planner.errors import LockError, StateError
 
 logger = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ class StateStore:
         """Write ``state`` with the next serial, keeping the current file as the previous copy."""
         self.ensure_dir()
         saved = state.model_copy(update={"serial": state.serial + 1})
-        content = seal("state", saved.model_dump(mode="json"), indent=1)
+        content = seal_json("state", saved.__pydantic_serializer__.to_json(saved, indent=1))
         if self.path.exists():
             dir_fd = os.open(self.state_dir, os.O_RDONLY | os.O_DIRECTORY)
             try:

@@ -40,9 +40,22 @@ def assign_batches(changes: list[Change]) -> tuple[list[Change], list[Batch]]:
                     note=shape.note,
                 )
             )
-            batched.extend(c.model_copy(update={"batch": index}) for c in shape.changes)
+            for change in shape.changes:
+                _place_in_batch(change, index)
+            batched.extend(shape.changes)
         batched.extend(c for c in kind_changes if not c.action.is_change)
     return batched, batches
+
+
+def _place_in_batch(change: Change, index: int) -> None:
+    """Give a change that was just planned its batch, in place.
+
+    Changes are frozen so that nothing alters them once a plan is made; this is the one step
+    of making it that fills a field in. Copying each change instead costs a second copy of a
+    100,000-change plan, about 140 MB, at the moment an apply's memory peaks.
+    """
+    object.__setattr__(change, "batch", index)
+    change.__pydantic_fields_set__.add("batch")
 
 
 def add_record_batch(workspace: Workspace, changes: list[Change], batches: list[Batch]) -> None:
