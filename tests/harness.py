@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +57,35 @@ def planner(
         stdin=subprocess.DEVNULL,
     )
     return Result(completed.returncode, completed.stdout, completed.stderr)
+
+
+def planner_with_peak_memory(*args: str, cwd: Path, timeout: float = 300) -> tuple[Result, int]:
+    """Run ``python -m planner ARGS`` like ``planner``; also return its peak RSS in KiB.
+
+    Measured for this child alone (``os.wait4``), unlike ``RUSAGE_CHILDREN``, which is the
+    largest of every child the test process ever waited for.
+    """
+    environment = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(ROOT)}
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "planner", *args],
+            cwd=cwd,
+            env=environment,
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+        )
+        watchdog = threading.Timer(timeout, process.kill)
+        watchdog.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            watchdog.cancel()
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        result = Result(process.returncode, out.read().decode(), err.read().decode())
+    return result, usage.ru_maxrss
 
 
 def toml_string(value: str) -> str:

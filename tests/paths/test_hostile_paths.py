@@ -10,7 +10,6 @@ import contextlib
 import hashlib
 import io
 import os
-import resource
 import stat
 import time
 import unicodedata
@@ -22,7 +21,7 @@ import pytest
 from planner.cli import main
 from planner.effects import effects
 from planner.tree import PATH_LIMIT
-from tests.harness import Result, planner, snapshot, write_config
+from tests.harness import Result, planner, planner_with_peak_memory, snapshot, write_config
 
 OUTSIDE_BYTES = b"outside: do not touch\n"
 
@@ -374,9 +373,8 @@ def test_a_100_mb_source_is_copied_byte_for_byte_quickly(tmp_path: Path) -> None
     _files(tmp_path, {"out/big.bin": {"source": "big.bin", "mode": "0600"}})
 
     started = time.monotonic()
-    result = planner("apply", "--auto-approve", cwd=tmp_path)
+    result, peak_kib = planner_with_peak_memory("apply", "--auto-approve", cwd=tmp_path)
     elapsed = time.monotonic() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 
     assert result.code == 0, result.output
     copied = tmp_path / "tree/out/big.bin"
