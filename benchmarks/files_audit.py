@@ -51,6 +51,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from measure import parse_strace_summary
+
 REPOSITORY = Path(__file__).resolve().parent.parent
 PLANNER_COMMAND = REPOSITORY / ".venv" / "bin" / "planner"
 STRACE = Path("/usr/bin/strace")
@@ -247,17 +249,6 @@ def run_measured(command: Sequence[str | Path], cwd: Path) -> ProcessRun:
             message = stderr.read().decode(errors="replace")[-2000:]
             raise RuntimeError(f"{command} exited {process.returncode}:\n{message}")
     return ProcessRun(wall_seconds=wall, max_rss_kib=usage.ru_maxrss)
-
-
-def parse_strace_summary(text: str) -> dict[str, int]:
-    """Calls per system call from the table ``strace -c`` writes."""
-    calls: dict[str, int] = {}
-    for line in text.splitlines():
-        columns = line.split()
-        if len(columns) < 5 or not columns[0][0].isdigit() or columns[-1] == "total":
-            continue
-        calls[columns[-1]] = int(columns[3])
-    return calls
 
 
 def count_syscalls(command: Sequence[str | Path], cwd: Path) -> dict[str, int]:
