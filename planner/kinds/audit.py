@@ -23,6 +23,7 @@ from planner.auditlog import (
     EntryFields,
     chain_next,
     encode_line,
+    log_head,
     parse_log,
     verify_parsed,
 )
@@ -231,8 +232,9 @@ class AuditKind(ResourceKind):
         audit = run.workspace.loaded.config.audit
         if audit is None:
             return state
-        _, log = read_log(run.tree, audit.path)
-        anchor = AuditAnchor(path=audit.path, size=log.size, chain=log.chain, lines=len(log.lines))
+        snapshot = run.tree.read(audit.path, f"audit log {audit.path}")
+        size, chain, lines = log_head(snapshot.content if snapshot else b"")
+        anchor = AuditAnchor(path=audit.path, size=size, chain=chain, lines=lines)
         return state.model_copy(update={"audit": anchor})
 
 
