@@ -356,7 +356,7 @@ def time_workflows(
 
             if workflow.uses_planner:
                 progress(f"  {workflow.name}: plan of the unchanged resources {attempt}/{repeat}")
-                plan = [PLANNER_COMMAND, "--quiet", "plan", "--detailed-exitcode"]
+                plan: list[str | Path] = [PLANNER_COMMAND, "--quiet", "plan", "--detailed-exitcode"]
                 figures[workflow.name].plans.append(run_measured(plan, workdir))
     return figures
 
@@ -376,7 +376,7 @@ def apply_with_seam_counts(workdir: Path) -> dict[str, object]:
     """One planner apply through the observing wrapper; the JSON report it leaves."""
     counts_path = workdir / "seam-counts.json"
     script = Path(__file__).resolve()
-    wrapper = [
+    wrapper: list[str | Path] = [
         sys.executable,
         script,
         SEAM_CHILD,

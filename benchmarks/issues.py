@@ -334,7 +334,7 @@ def run_planner(changes: int, latency: float, scratch: Path) -> RunFigures:
     write_planner_config(workdir, changes)
     with fake_github(changes, latency) as server:
         server.control("POST", "reset-log")
-        command = [PLANNER_COMMAND, "--quiet", "apply", "--auto-approve"]
+        command: list[str | Path] = [PLANNER_COMMAND, "--quiet", "apply", "--auto-approve"]
         wall, _ = run_subprocess(command, workdir, child_environment(server))
         log = server.control("GET", "log")
         check_issues(server, changes)
@@ -346,7 +346,14 @@ def run_naive(pacing: str, changes: int, sample: int, latency: float, scratch: P
     with fake_github(sample, latency) as server:
         server.control("POST", "reset-log")
         script = Path(__file__).resolve()
-        command = [sys.executable, script, NAIVE_CHILD, server.url, server.token, str(sample)]
+        command: list[str | Path] = [
+            sys.executable,
+            script,
+            NAIVE_CHILD,
+            server.url,
+            server.token,
+            str(sample),
+        ]
         wall, output = run_subprocess([*command, pacing], scratch, child_environment(server))
         log = server.control("GET", "log")
         check_issues(server, sample)

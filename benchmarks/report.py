@@ -392,12 +392,14 @@ def method_section(table: Table) -> list[str]:
         f"{machine['kernel']}, Python {machine['python']}; run {machine['date']}, "
         f"{table.elapsed_seconds / 60:.0f} min. Command: `benchmarks/run"
         f"{' --quick' if machine['quick'] else ''}`.",
-        f"- Each peer ran {machine['repeat']} times per size, round-robin, each time in a "
-        f"fresh folder (or against a fresh GitHub server); at 100,000 and at the largest real "
-        f"size of Ansible and of the naive issue loop, {machine['slow_repeat']} time(s) "
-        "(the `runs` column says how many). Wall time, CPU time (user + system of the child "
-        "and every process it waited for) and peak memory (largest resident set of any one "
-        "process) come from `os.wait4`; outputs go to /dev/null.",
+        f"- Each peer ran {machine['repeat']} times per size, round-robin (each round starts "
+        f"with the next peer), each time in a fresh folder (or against a fresh GitHub server); "
+        f"at 100,000 and at the largest real size of Ansible and of the naive issue loop, "
+        f"{machine['slow_repeat']} time(s) (the `runs` column says how many). No folder is "
+        "deleted until the whole run is over: on this machine's file system, creating files "
+        "soon after many were deleted costs several times more. Wall time, CPU time (user + "
+        "system of the child and every process it waited for) and peak memory (largest "
+        "resident set of any one process) come from `os.wait4`; outputs go to /dev/null.",
         "- System calls: one more run of each under `strace -f -c` (every process started "
         "counts): writes = write/writev/pwrite*, syncs = fsync/fdatasync/syncfs, opens = "
         "open/openat, renames = rename/renameat*. Python start-up's own opens (imports) are "

@@ -261,10 +261,11 @@ def _execute(run: ApplyRun, interruption: Interruption | None) -> ApplyOutcome:
     checkpoint = run.checkpoint
     assert checkpoint is not None
     changed = 0
+    changes_by_batch = run.plan.changes_by_batch()
 
     for batch in run.plan.batches:
         status = checkpoint.batch_status(batch.index)
-        changes = run.plan.in_batch(batch.index)
+        changes = changes_by_batch[batch.index]
         if status is BatchStatus.DONE:
             run.advance(len(changes))
             continue

@@ -113,8 +113,13 @@ class Plan(FrozenModel):
         """Changes that an apply carries out (everything but no-ops)."""
         return [c for c in self.changes if c.action is not Action.NO_OP]
 
-    def in_batch(self, index: int) -> list[Change]:
-        return [c for c in self.changes if c.batch == index]
+    def changes_by_batch(self) -> dict[int, list[Change]]:
+        """Each batch's changes, in plan order, grouped in one pass over the plan."""
+        grouped: dict[int, list[Change]] = {batch.index: [] for batch in self.batches}
+        for change in self.changes:
+            if change.batch is not None and change.batch in grouped:
+                grouped[change.batch].append(change)
+        return grouped
 
 
 def summarize(changes: list[Change]) -> Summary:

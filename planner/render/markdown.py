@@ -67,11 +67,12 @@ def render_markdown(plan: Plan, *, full_plan_location: str | None = None) -> str
         head.append("")
 
     sections: list[tuple[str, list[str]]] = []
+    changes_by_batch = plan.changes_by_batch()
     for batch in plan.batches:
         title = f"Batch {batch.index}: {batch.kind}, {batch.operations} operation(s)"
         if batch.note:
             title += f", {batch.note}"
-        sections.append((title, [_diff_line(c) for c in plan.in_batch(batch.index)]))
+        sections.append((title, [_diff_line(c) for c in changes_by_batch[batch.index]]))
     released = [c for c in plan.changes if c.action is Action.FORGET]
     if released:
         sections.append(("Released from management", [_diff_line(c) for c in released]))
