@@ -42,7 +42,6 @@ import math
 import os
 import posixpath
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -51,6 +50,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import measure
 from measure import parse_strace_summary
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -230,25 +230,9 @@ class ProcessRun:
 
 
 def run_measured(command: Sequence[str | Path], cwd: Path) -> ProcessRun:
-    """Run a command to completion; its wall time and its own peak RSS (from wait4).
-
-    Dirty pages left by earlier runs are flushed first (untimed): planner's syncfs flushes the
-    whole file system, so it would otherwise pay for other runs' writes.
-    """
-    os.sync()
-    with tempfile.TemporaryFile() as stderr:
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            [str(part) for part in command], cwd=cwd, stdout=subprocess.DEVNULL, stderr=stderr
-        )
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0:
-            stderr.seek(0)
-            message = stderr.read().decode(errors="replace")[-2000:]
-            raise RuntimeError(f"{command} exited {process.returncode}:\n{message}")
-    return ProcessRun(wall_seconds=wall, max_rss_kib=usage.ru_maxrss)
+    """Run a command to completion; its wall time and its own peak RSS (see ``measure``)."""
+    figures = measure.run_measured(command, cwd)
+    return ProcessRun(wall_seconds=figures.wall_seconds, max_rss_kib=figures.peak_rss_kib)
 
 
 def count_syscalls(command: Sequence[str | Path], cwd: Path) -> dict[str, int]:

@@ -1,7 +1,7 @@
 """Measuring one subprocess: wall time, CPU time, peak memory and, under strace, system calls.
 
 Used by ``benchmarks/suite.py``; every peer (planner, the naive way, Ansible) is measured the
-same way, as a child process this module starts and reaps with ``os.wait4``.
+same way, as a child process that ``launch.py`` starts and reaps with ``os.wait4``.
 """
 
 from __future__ import annotations
@@ -9,14 +9,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 STRACE = shutil.which("strace")
+LAUNCHER = Path(__file__).resolve().parent / "launch.py"
 
 SYSCALL_GROUPS: dict[str, tuple[str, ...]] = {
     "writes": ("write", "writev", "pwrite64", "pwritev", "pwritev2"),
@@ -58,34 +59,38 @@ def run_measured(
 ) -> Measurement:
     """Run a command to completion with its output discarded, and measure it.
 
-    Dirty pages left by earlier runs are flushed first, untimed: planner's ``syncfs`` flushes
-    the whole file system, so it would otherwise pay for the writes of the runs before it.
+    The command is started by ``launch.py``, a small process of its own, so that its peak
+    memory is its own and not the size of this one (see there). Dirty pages left by earlier
+    runs are flushed first, untimed: planner's ``syncfs`` flushes the whole file system, so it
+    would otherwise pay for the writes of the runs before it.
     """
     os.sync()
-    with tempfile.TemporaryFile() as stderr:
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            [str(part) for part in command],
+    with (
+        tempfile.TemporaryFile() as stderr,
+        tempfile.NamedTemporaryFile(prefix="launch-", suffix=".txt") as report,
+    ):
+        launcher = [sys.executable, "-I", "-S", str(LAUNCHER), report.name]
+        returncode = subprocess.call(
+            [*launcher, *(str(part) for part in command)],
             cwd=cwd,
             env=dict(environment) if environment is not None else None,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-
-        if process.returncode not in exit_codes:
+        figures = Path(report.name).read_text(encoding="utf-8").split()
+        if returncode != 0 or len(figures) != 4:
             stderr.seek(0)
             message = stderr.read().decode(errors="replace")[-3000:]
-            raise ChildFailed(f"{command[0]} exited {process.returncode}:\n{message}")
+            raise ChildFailed(f"the launcher of {command[0]} exited {returncode}:\n{message}")
 
-    return Measurement(
-        wall_seconds=wall,
-        cpu_seconds=usage.ru_utime + usage.ru_stime,
-        peak_rss_kib=usage.ru_maxrss,
-    )
+        code, wall, cpu, peak = figures
+        if int(code) not in exit_codes:
+            stderr.seek(0)
+            message = stderr.read().decode(errors="replace")[-3000:]
+            raise ChildFailed(f"{command[0]} exited {code}:\n{message}")
+
+    return Measurement(wall_seconds=float(wall), cpu_seconds=float(cpu), peak_rss_kib=int(peak))
 
 
 def parse_strace_summary(text: str) -> dict[str, int]:

@@ -26,12 +26,13 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+
+import measure
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 PLANNER = REPOSITORY / ".venv" / "bin" / "planner"
@@ -65,22 +66,9 @@ def write_config(workdir: Path, files: int) -> None:
 
 def run(command: Sequence[str | Path], cwd: Path, exit_code: int = 0) -> tuple[float, int]:
     """Wall seconds and peak RSS (KiB) of one child run, which must exit ``exit_code``."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [str(part) for part in command],
-        cwd=cwd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
-    assert process.stderr is not None
-    errors = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
-    if code != exit_code:
-        raise RuntimeError(f"{command} exited {code}:\n{errors.decode(errors='replace')[-2000:]}")
-    return wall, usage.ru_maxrss
+    environment = {**os.environ, "NO_COLOR": "1"}
+    figures = measure.run_measured(command, cwd, environment, (exit_code,))
+    return figures.wall_seconds, figures.peak_rss_kib
 
 
 def prepare(files: int) -> tempfile.TemporaryDirectory[str]:
@@ -96,7 +84,7 @@ def prepare(files: int) -> tempfile.TemporaryDirectory[str]:
     return scratch
 
 
-def measure(files: int, repeat: int) -> dict[str, list[tuple[float, int]]]:
+def measure_size(files: int, repeat: int) -> dict[str, list[tuple[float, int]]]:
     commands: dict[str, tuple[list[str | Path], int]] = {
         PYTHON_START: ([PYTHON, "-c", "pass"], 0),
         PLANNER_START: ([PLANNER, "--version"], 0),
@@ -161,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     sizes = [int(size) for size in args.sizes.split(",")]
-    results = {files: measure(files, args.repeat) for files in sizes}
+    results = {files: measure_size(files, args.repeat) for files in sizes}
     text = "\n".join(report(results, args.repeat)) + "\n"
     print(text, end="")
     if args.out:
