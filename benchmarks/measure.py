@@ -1,7 +1,7 @@
 """Measuring one subprocess: wall time, CPU time, peak memory and, under strace, system calls.
 
 Used by ``benchmarks/suite.py``; every peer (planner, the naive way, Ansible) is measured the
-same way, as a child process that ``launch.py`` starts and reaps with ``os.wait4``.
+same way, as a child process that ``tests/launch.py`` starts and reaps with ``os.wait4``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 STRACE = shutil.which("strace")
-LAUNCHER = Path(__file__).resolve().parent / "launch.py"
+LAUNCHER = Path(__file__).resolve().parent.parent / "tests" / "launch.py"
 
 SYSCALL_GROUPS: dict[str, tuple[str, ...]] = {
     "writes": ("write", "writev", "pwrite64", "pwritev", "pwritev2"),
@@ -59,7 +59,7 @@ def run_measured(
 ) -> Measurement:
     """Run a command to completion with its output discarded, and measure it.
 
-    The command is started by ``launch.py``, a small process of its own, so that its peak
+    The command is started by ``tests/launch.py``, a small process of its own, so that its peak
     memory is its own and not the size of this one (see there). Dirty pages left by earlier
     runs are flushed first, untimed: planner's ``syncfs`` flushes the whole file system, so it
     would otherwise pay for the writes of the runs before it.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -13,6 +14,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 FAULT_RUNNER = Path(__file__).resolve().parent / "fault_runner.py"
+LAUNCHER = Path(__file__).resolve().parent / "launch.py"
 
 
 @dataclass
@@ -59,33 +61,64 @@ def planner(
     return Result(completed.returncode, completed.stdout, completed.stderr)
 
 
-def planner_with_peak_memory(*args: str, cwd: Path, timeout: float = 300) -> tuple[Result, int]:
-    """Run ``python -m planner ARGS`` like ``planner``; also return its peak RSS in KiB.
+@dataclass(frozen=True)
+class ChildCost:
+    """What one measured child cost: its exit code and figures from ``tests/launch.py``."""
 
-    Measured for this child alone (``os.wait4``), unlike ``RUSAGE_CHILDREN``, which is the
-    largest of every child the test process ever waited for.
+    code: int
+    wall_seconds: float
+    cpu_seconds: float
+    peak_rss_kib: int
+
+
+def run_with_cost(
+    command: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    stdout: Any,
+    stderr: Any,
+    timeout: float,
+) -> ChildCost:
+    """Run ``command`` through ``tests/launch.py`` and return what it cost.
+
+    The launcher is a small process of its own, so the peak memory is the command's and not
+    this test process's (Linux charges a new process the size of the one that spawned it).
+    After ``timeout`` seconds the launcher and the command are killed together.
     """
-    environment = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(ROOT)}
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.NamedTemporaryFile(prefix="launch-", suffix=".txt") as report:
         process = subprocess.Popen(
-            [sys.executable, "-m", "planner", *args],
+            [sys.executable, "-I", "-S", str(LAUNCHER), report.name, *command],
             cwd=cwd,
-            env=environment,
-            stdout=out,
-            stderr=err,
+            env=env,
+            stdout=stdout,
+            stderr=stderr,
             stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
-        watchdog = threading.Timer(timeout, process.kill)
+        watchdog = threading.Timer(timeout, os.killpg, (process.pid, signal.SIGKILL))
         watchdog.start()
         try:
-            _, status, usage = os.wait4(process.pid, 0)
+            launcher_code = process.wait()
         finally:
             watchdog.cancel()
-        process.returncode = os.waitstatus_to_exitcode(status)
+        figures = Path(report.name).read_text(encoding="utf-8").split()
+
+    if launcher_code != 0 or len(figures) != 4:
+        raise RuntimeError(f"{command[0]} was killed or could not start (launcher {launcher_code})")
+    code, wall, cpu, peak = figures
+    return ChildCost(int(code), float(wall), float(cpu), int(peak))
+
+
+def planner_with_peak_memory(*args: str, cwd: Path, timeout: float = 300) -> tuple[Result, int]:
+    """Run ``python -m planner ARGS`` like ``planner``; also return its peak RSS in KiB."""
+    environment = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(ROOT)}
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        command = [sys.executable, "-m", "planner", *args]
+        cost = run_with_cost(command, cwd, environment, out, err, timeout)
         out.seek(0)
         err.seek(0)
-        result = Result(process.returncode, out.read().decode(), err.read().decode())
-    return result, usage.ru_maxrss
+        result = Result(cost.code, out.read().decode(), err.read().decode())
+    return result, cost.peak_rss_kib
 
 
 def toml_string(value: str) -> str:

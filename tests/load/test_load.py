@@ -1,9 +1,10 @@
 """Load tests: 100,000 files with 50,000 audit entries, and 5,000 GitHub issues.
 
-Each planner command runs as a child process whose wall time and peak memory (``ru_maxrss``
-from ``os.wait4``) are recorded, printed (``pytest -s``) and attached to the test with
-``record_property``. Every command must stay under 1 GiB; an apply killed (SIGKILL) in the
-middle of its I/O must be resumable to exactly the declared state.
+Each planner command runs as a child process whose wall time and peak memory (``ru_maxrss``,
+reaped by ``tests/launch.py`` so that the test process's own size is not counted) are
+recorded, printed (``pytest -s``) and attached to the test with ``record_property``. Every
+command must stay under 1 GiB; an apply killed (SIGKILL) in the middle of its I/O must be
+resumable to exactly the declared state.
 """
 
 from __future__ import annotations
@@ -11,16 +12,13 @@ from __future__ import annotations
 import math
 import os
 import re
-import subprocess
 import sys
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.github_api import FakeGitHub
-from tests.harness import ROOT, entry, write_config
+from tests.harness import ROOT, entry, run_with_cost, write_config
 from tests.kinds.test_issues_support import (
     OTHER_REPO,
     REPO,
@@ -85,26 +83,16 @@ class Recorder:
         out_path = cwd / f".load-{len(self.figures)}.out"
         err_path = cwd / f".load-{len(self.figures)}.err"
         with out_path.open("wb") as out, err_path.open("wb") as err:
-            started = time.monotonic()
-            process = subprocess.Popen(
-                command, cwd=cwd, env=environment, stdout=out, stderr=err, stdin=subprocess.DEVNULL
-            )
-            watchdog = threading.Timer(timeout, process.kill)
-            watchdog.start()
-            try:
-                _, status, usage = os.wait4(process.pid, 0)
-            finally:
-                watchdog.cancel()
-            process.returncode = os.waitstatus_to_exitcode(status)
-            seconds = time.monotonic() - started
+            cost = run_with_cost(command, cwd, environment, out, err, timeout)
+        seconds = cost.wall_seconds
         measured = Measured(
             label,
-            process.returncode,
+            cost.code,
             out_path.read_text(errors="replace"),
             err_path.read_text(errors="replace"),
             seconds,
-            usage.ru_utime + usage.ru_stime,
-            usage.ru_maxrss,  # KiB on Linux
+            cost.cpu_seconds,
+            cost.peak_rss_kib,  # KiB on Linux
         )
         out_path.unlink()
         err_path.unlink()

@@ -1,15 +1,16 @@
 """Start one measured command from a small process and report what it cost.
 
-    python -I -S benchmarks/launch.py REPORT_PATH COMMAND [ARGUMENT ...]
+    python -I -S tests/launch.py REPORT_PATH COMMAND [ARGUMENT ...]
 
 Linux charges a new process, as its peak resident set, the memory of the process it was
 spawned from: ``ru_maxrss`` keeps the high-water mark of the address space that ``exec``
-replaced. A child spawned straight from the benchmark suite, whose own memory grows with the
-results it holds, would so be charged the suite's size (every small peer showed the same
+replaced. A child spawned straight from a test run or the benchmark suite, whose own memory
+grows as it goes, would so be charged that size (every small benchmark peer showed the same
 67 MiB). This launcher imports nothing but built-in modules, so the floor it leaves is its own
 few MiB; it spawns the command, reaps it with ``wait4`` and writes one line to REPORT_PATH:
 exit code, wall seconds, CPU seconds (user + system of the command and every descendant it
-waited for) and peak resident set in KiB.
+waited for) and peak resident set in KiB. Used by ``tests/harness.py`` and
+``benchmarks/measure.py``.
 """
 
 import os
