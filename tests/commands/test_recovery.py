@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.harness import FAULT_RUNNER, ROOT, entry, planner, snapshot, write_config
 
 CANARY = "CANARY-5e1f0c-secret"
@@ -200,3 +202,66 @@ def test_damaged_checkpoint_is_refused_with_one_sentence(tmp_path: Path) -> None
     refused = planner("rollback", "--auto-approve", cwd=tmp_path)
     assert refused.code == 1 and "checkpoint is damaged" in refused.stderr
     assert header.exists()
+
+
+FOREIGN_STATE = b'{"version": 4, "terraform_version": "1.9.0", "resources": []}\n'
+
+
+def _truncated(raw: bytes) -> bytes:
+    return raw[: len(raw) // 2]
+
+
+def _flipped(raw: bytes) -> bytes:
+    middle = len(raw) // 2
+    return raw[:middle] + bytes([raw[middle] ^ 0x01]) + raw[middle + 1 :]
+
+
+def _foreign(raw: bytes) -> bytes:
+    return FOREIGN_STATE
+
+
+DAMAGES = {"truncated": _truncated, "one bit flipped": _flipped, "foreign": _foreign}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_damaged_state_without_a_good_copy_is_refused_kept_and_changes_nothing(
+    tmp_path: Path, damage: str
+) -> None:
+    write_config(tmp_path, files={"a.txt": "A"})
+    assert planner("apply", "--auto-approve", cwd=tmp_path).code == 0
+    state = tmp_path / ".planner/state.json"
+    damaged = DAMAGES[damage](state.read_bytes())
+    state.write_bytes(damaged)
+    (tmp_path / ".planner/state.json.prev").unlink(missing_ok=True)
+    write_config(tmp_path, files={"a.txt": "changed"})
+    before = snapshot(tmp_path / "tree")
+
+    for command in (("plan",), ("apply", "--auto-approve")):
+        refused = planner(*command, cwd=tmp_path)
+        assert refused.code == 1, (command, refused.output)
+        assert "state file is damaged or not planner's" in refused.stderr
+        assert "kept for inspection" in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+
+    assert state.read_bytes() == damaged, "the damaged file is kept as it was"
+    assert snapshot(tmp_path / "tree") == before
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_damaged_checkpoint_is_refused_by_status_resume_and_rollback_and_kept(
+    tmp_path: Path, damage: str
+) -> None:
+    write_config(tmp_path, files={"a.txt": "A"})
+    assert planner("apply", "--auto-approve", cwd=tmp_path).code == 0
+    header = next((tmp_path / ".planner/checkpoints").glob("*/header.json"))
+    damaged = DAMAGES[damage](header.read_bytes())
+    header.write_bytes(damaged)
+    before = snapshot(tmp_path / "tree")
+
+    for command in (("status",), ("resume",), ("rollback", "--auto-approve")):
+        refused = planner(*command, cwd=tmp_path)
+        assert refused.code == 1, (command, refused.output)
+        assert "checkpoint is damaged or not planner's" in refused.stderr
+
+    assert header.read_bytes() == damaged
+    assert snapshot(tmp_path / "tree") == before
