@@ -14,10 +14,13 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+# The repository root is not installed; the launcher and its reader live in tests/.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.harness import run_with_cost
 
 STRACE = shutil.which("strace")
-LAUNCHER = Path(__file__).resolve().parent.parent / "tests" / "launch.py"
 
 SYSCALL_GROUPS: dict[str, tuple[str, ...]] = {
     "writes": ("write", "writev", "pwrite64", "pwritev", "pwritev2"),
@@ -59,38 +62,32 @@ def run_measured(
 ) -> Measurement:
     """Run a command to completion with its output discarded, and measure it.
 
-    The command is started by ``tests/launch.py``, a small process of its own, so that its peak
-    memory is its own and not the size of this one (see there). Dirty pages left by earlier
-    runs are flushed first, untimed: planner's ``syncfs`` flushes the whole file system, so it
-    would otherwise pay for the writes of the runs before it.
+    The command is started through ``tests.harness.run_with_cost`` by ``tests/launch.py``, a
+    small process of its own, so that its peak memory is its own and not this one's. Dirty
+    pages left by earlier runs are flushed first, untimed: planner's ``syncfs`` flushes the
+    whole file system, so it would otherwise pay for the writes of the runs before it.
     """
     os.sync()
-    with (
-        tempfile.TemporaryFile() as stderr,
-        tempfile.NamedTemporaryFile(prefix="launch-", suffix=".txt") as report,
-    ):
-        launcher = [sys.executable, "-I", "-S", str(LAUNCHER), report.name]
-        returncode = subprocess.call(
-            [*launcher, *(str(part) for part in command)],
-            cwd=cwd,
-            env=dict(environment) if environment is not None else None,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-        figures = Path(report.name).read_text(encoding="utf-8").split()
-        if returncode != 0 or len(figures) != 4:
-            stderr.seek(0)
-            message = stderr.read().decode(errors="replace")[-3000:]
-            raise ChildFailed(f"the launcher of {command[0]} exited {returncode}:\n{message}")
+    with tempfile.TemporaryFile() as stderr:
+        try:
+            cost = run_with_cost(
+                [str(part) for part in command],
+                cwd,
+                dict(environment) if environment is not None else None,
+                subprocess.DEVNULL,
+                stderr,
+            )
+        except RuntimeError as error:
+            raise ChildFailed(f"{error}:\n{_tail(stderr)}") from None
+        if cost.code not in exit_codes:
+            raise ChildFailed(f"{command[0]} exited {cost.code}:\n{_tail(stderr)}")
 
-        code, wall, cpu, peak = figures
-        if int(code) not in exit_codes:
-            stderr.seek(0)
-            message = stderr.read().decode(errors="replace")[-3000:]
-            raise ChildFailed(f"{command[0]} exited {code}:\n{message}")
+    return Measurement(cost.wall_seconds, cost.cpu_seconds, cost.peak_rss_kib)
 
-    return Measurement(wall_seconds=float(wall), cpu_seconds=float(cpu), peak_rss_kib=int(peak))
+
+def _tail(stream: IO[bytes]) -> str:
+    stream.seek(0)
+    return stream.read().decode(errors="replace")[-3000:]
 
 
 def parse_strace_summary(text: str) -> dict[str, int]:

@@ -74,16 +74,16 @@ class ChildCost:
 def run_with_cost(
     command: list[str],
     cwd: Path,
-    env: dict[str, str],
+    env: dict[str, str] | None,
     stdout: Any,
     stderr: Any,
-    timeout: float,
+    timeout: float | None = None,
 ) -> ChildCost:
     """Run ``command`` through ``tests/launch.py`` and return what it cost.
 
     The launcher is a small process of its own, so the peak memory is the command's and not
     this test process's (Linux charges a new process the size of the one that spawned it).
-    After ``timeout`` seconds the launcher and the command are killed together.
+    After ``timeout`` seconds, when given, the launcher and the command are killed together.
     """
     with tempfile.NamedTemporaryFile(prefix="launch-", suffix=".txt") as report:
         process = subprocess.Popen(
@@ -95,8 +95,9 @@ def run_with_cost(
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-        watchdog = threading.Timer(timeout, os.killpg, (process.pid, signal.SIGKILL))
-        watchdog.start()
+        watchdog = threading.Timer(timeout or 0, os.killpg, (process.pid, signal.SIGKILL))
+        if timeout is not None:
+            watchdog.start()
         try:
             launcher_code = process.wait()
         finally:
@@ -163,14 +164,14 @@ def write_config(
                 lines.append(f"{key} = {toml_string(value)}")
             lines.append("")
     lines.append(extra)
-    path = folder / name
-    path.write_text("\n".join(lines))
-    return path
+    config_path = folder / name
+    config_path.write_text("\n".join(lines))
+    return config_path
 
 
 def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
     """Every regular file below ``root``: its bytes and permission bits."""
-    found = {}
+    found: dict[str, tuple[bytes, int]] = {}
     if not root.exists():
         return found
     for path in sorted(root.rglob("*")):

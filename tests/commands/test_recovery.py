@@ -223,15 +223,21 @@ def _foreign(raw: bytes) -> bytes:
 DAMAGES = {"truncated": _truncated, "one bit flipped": _flipped, "foreign": _foreign}
 
 
+def _applied_then_damaged(tmp_path: Path, pattern: str, damage: str) -> tuple[Path, bytes]:
+    """Apply one file, then damage the state-folder file matching ``pattern``."""
+    write_config(tmp_path, files={"a.txt": "A"})
+    assert planner("apply", "--auto-approve", cwd=tmp_path).code == 0
+    target = next((tmp_path / ".planner").glob(pattern))
+    damaged = DAMAGES[damage](target.read_bytes())
+    target.write_bytes(damaged)
+    return target, damaged
+
+
 @pytest.mark.parametrize("damage", DAMAGES)
 def test_a_damaged_state_without_a_good_copy_is_refused_kept_and_changes_nothing(
     tmp_path: Path, damage: str
 ) -> None:
-    write_config(tmp_path, files={"a.txt": "A"})
-    assert planner("apply", "--auto-approve", cwd=tmp_path).code == 0
-    state = tmp_path / ".planner/state.json"
-    damaged = DAMAGES[damage](state.read_bytes())
-    state.write_bytes(damaged)
+    state, damaged = _applied_then_damaged(tmp_path, "state.json", damage)
     (tmp_path / ".planner/state.json.prev").unlink(missing_ok=True)
     write_config(tmp_path, files={"a.txt": "changed"})
     before = snapshot(tmp_path / "tree")
@@ -251,11 +257,7 @@ def test_a_damaged_state_without_a_good_copy_is_refused_kept_and_changes_nothing
 def test_a_damaged_checkpoint_is_refused_by_status_resume_and_rollback_and_kept(
     tmp_path: Path, damage: str
 ) -> None:
-    write_config(tmp_path, files={"a.txt": "A"})
-    assert planner("apply", "--auto-approve", cwd=tmp_path).code == 0
-    header = next((tmp_path / ".planner/checkpoints").glob("*/header.json"))
-    damaged = DAMAGES[damage](header.read_bytes())
-    header.write_bytes(damaged)
+    header, damaged = _applied_then_damaged(tmp_path, "checkpoints/*/header.json", damage)
     before = snapshot(tmp_path / "tree")
 
     for command in (("status",), ("resume",), ("rollback", "--auto-approve")):
